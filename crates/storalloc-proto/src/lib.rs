@@ -1,0 +1,7 @@
+//! The `storalloc.v1` gRPC API. See `proto/storalloc/v1/*.proto` and
+//! docs/api.md for the compatibility rules.
+
+pub mod v1 {
+    #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
+    tonic::include_proto!("storalloc.v1");
+}
