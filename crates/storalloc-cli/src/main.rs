@@ -1,8 +1,15 @@
 //! The `storalloc` command. Each subcommand group lives in its own module;
 //! this file only wires them together and sets up logging.
 
+mod cmd_bench;
+mod cmd_cancel;
+mod cmd_client;
 mod cmd_config;
+mod cmd_demo;
+mod cmd_orchestrator;
+mod cmd_server;
 mod cmd_simulate;
+mod cmd_status;
 mod cmd_system;
 mod cmd_traces;
 mod cmd_traces_extract;
@@ -40,6 +47,20 @@ enum Command {
     Traces(cmd_traces::TracesCmd),
     /// Replay a job trace through the scheduling core in a discrete-event simulation.
     Simulate(cmd_simulate::SimulateArgs),
+    /// Run the orchestrator: the live scheduler service clients and storage servers talk to.
+    Orchestrator(cmd_orchestrator::OrchestratorCmdArgs),
+    /// Run the storage-server agent for a host of a system file.
+    Server(cmd_server::ServerArgs),
+    /// Ask the orchestrator for storage and wait until it is attached.
+    Client(cmd_client::ClientArgs),
+    /// Show nodes, disks (used and free) and allocations.
+    Status(cmd_status::StatusArgs),
+    /// Cancel an allocation.
+    Cancel(cmd_cancel::CancelArgs),
+    /// Run orchestrator, simulated servers and a few clients in one process.
+    Demo(cmd_demo::DemoArgs),
+    /// Measure grants per second and latency against a local orchestrator.
+    Bench(cmd_bench::BenchArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -65,6 +86,13 @@ fn main() -> std::process::ExitCode {
         Command::Config(c) => cmd_config::run(c),
         Command::Traces(c) => cmd_traces::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),
+        Command::Orchestrator(a) => cmd_orchestrator::run(a),
+        Command::Server(a) => cmd_server::run(a),
+        Command::Client(a) => cmd_client::run(a),
+        Command::Status(a) => cmd_status::run(a),
+        Command::Cancel(a) => cmd_cancel::run(a),
+        Command::Demo(a) => cmd_demo::run(a),
+        Command::Bench(a) => cmd_bench::run(a),
     };
     match result {
         Ok(code) => code,

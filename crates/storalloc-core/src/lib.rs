@@ -5,13 +5,20 @@
 //! orchestrator and the simulator make the same decisions from the same
 //! inputs.
 
+pub mod calendar;
 pub mod decision;
+pub mod explain;
+mod free_index;
+mod live;
+mod placement;
 pub mod request;
 pub mod scheduler;
+mod state;
 pub mod strategy;
 pub mod system;
 pub mod units;
 
+pub use calendar::DiskCalendar;
 pub use decision::{Allocation, Decision, Grant, Placement, RefusalReason, Refusal};
 pub use request::{AllocId, Request, RequestError};
 pub use scheduler::{CoreError, InvariantViolation, Scheduler, SchedulerConfig};

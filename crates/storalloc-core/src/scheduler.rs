@@ -1,12 +1,22 @@
 //! The scheduler: one calendar per disk, a strategy, splitting and retry.
-//! INTERFACE SKELETON: the bodies are being written (see issue #2).
+//! The semantics are written out in docs/policies.md.
 
-use crate::decision::{Allocation, Decision};
+mod invariants;
+mod submit;
+
+use crate::decision::{Allocation, Decision, Placement};
+use crate::explain::{fmt_bytes, fmt_bytes_i, fmt_time};
+use crate::live::Live;
+use crate::placement::reserve;
 use crate::request::{AllocId, Request};
+use crate::state::State;
 use crate::strategy::StrategyKind;
 use crate::system::{DiskRef, System};
 use crate::units::{Bytes, Timestamp};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How the scheduler behaves, independent of the system it schedules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,67 +70,283 @@ pub enum CoreError {
 pub struct InvariantViolation(pub String);
 
 pub struct Scheduler {
-    _private: (),
+    config: SchedulerConfig,
+    st: State,
+    live: BTreeMap<AllocId, Live>,
+    /// Live allocations by end time, for `advance`.
+    ends: BTreeSet<(i64, AllocId)>,
+    /// Released allocations whose past use is still in the calendars; they
+    /// are forgotten silently once `advance` passes their (new) end.
+    ghosts: BTreeMap<AllocId, Live>,
+    ghost_ends: BTreeSet<(i64, AllocId)>,
 }
 
 impl Scheduler {
-    pub fn new(_system: System, _config: SchedulerConfig) -> Self {
-        todo!()
+    pub fn new(system: System, config: SchedulerConfig) -> Self {
+        let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        Scheduler {
+            st: State::new(system, rng),
+            config,
+            live: BTreeMap::new(),
+            ends: BTreeSet::new(),
+            ghosts: BTreeMap::new(),
+            ghost_ends: BTreeSet::new(),
+        }
     }
     pub fn system(&self) -> &System {
-        todo!()
+        &self.st.system
     }
     pub fn config(&self) -> &SchedulerConfig {
-        todo!()
+        &self.config
     }
     /// Decide on `req` at time `now`; a grant is recorded in the calendars.
-    pub fn submit(&mut self, _id: AllocId, _req: &Request, _now: Timestamp) -> Decision {
-        todo!()
+    pub fn submit(&mut self, id: AllocId, req: &Request, now: Timestamp) -> Decision {
+        self.submit_impl(id, req, now)
     }
     /// Re-insert a persisted allocation (crash recovery). Fails if it would
     /// over-commit a disk or its id is taken.
-    pub fn restore(&mut self, _alloc: Allocation) -> Result<(), CoreError> {
-        todo!()
+    pub fn restore(&mut self, alloc: Allocation) -> Result<(), CoreError> {
+        let id = alloc.id;
+        if self.live.contains_key(&id) || self.ghosts.contains_key(&id) {
+            return Err(CoreError::DuplicateAllocation(id));
+        }
+        let (start, end) = (alloc.start.0, alloc.end.0);
+        if end <= start {
+            return Err(CoreError::InvalidChange(format!(
+                "allocation {id} ends ({}) at or before its start ({})",
+                fmt_time(end),
+                fmt_time(start)
+            )));
+        }
+        if alloc.placements.is_empty() {
+            return Err(CoreError::InvalidChange(format!(
+                "allocation {id} has no placements"
+            )));
+        }
+        let mut globals = Vec::with_capacity(alloc.placements.len());
+        for p in &alloc.placements {
+            let g = self.st.global(p.disk).ok_or(CoreError::UnknownDisk(p.disk))?;
+            if p.capacity == Bytes::ZERO {
+                return Err(CoreError::InvalidChange(format!(
+                    "allocation {id} has an empty placement on {}",
+                    p.disk
+                )));
+            }
+            globals.push(g);
+        }
+        let mut placed: Vec<(usize, i64)> = Vec::new();
+        for (p, &g) in alloc.placements.iter().zip(&globals) {
+            let cap = self.st.disks[g].cap;
+            let peak = self.st.cals[g].peak(start, end);
+            let fits = p.capacity.0 <= cap as u64 && peak + p.capacity.0 as i64 <= cap;
+            if !fits {
+                for &(g, size) in placed.iter().rev() {
+                    self.st.add_range(g, start, end, -size);
+                    let spans = &mut self.st.spans[g];
+                    if let Some(i) = spans.iter().rposition(|s| s.id == id) {
+                        spans.remove(i);
+                    }
+                }
+                return Err(CoreError::DoesNotFit {
+                    id,
+                    disk: p.disk,
+                    detail: format!(
+                        "{} needed, but {} of {} are already in use between {} and {}",
+                        fmt_bytes(p.capacity),
+                        fmt_bytes_i(peak),
+                        fmt_bytes_i(cap),
+                        fmt_time(start),
+                        fmt_time(end)
+                    ),
+                });
+            }
+            let size = p.capacity.0 as i64;
+            reserve(&mut self.st, g, start, end, size, id);
+            placed.push((g, size));
+        }
+        self.ends.insert((end, id));
+        self.live.insert(id, Live::new(alloc));
+        Ok(())
     }
     /// End an allocation early at `now`: capacity is free from `now` on.
     /// Releasing before the start is the same as cancelling.
-    pub fn release(&mut self, _id: AllocId, _now: Timestamp) -> Result<Allocation, CoreError> {
-        todo!()
+    pub fn release(&mut self, id: AllocId, now: Timestamp) -> Result<Allocation, CoreError> {
+        let live = self.live.get(&id).ok_or(CoreError::UnknownAllocation(id))?;
+        if now.0 <= live.alloc.start.0 {
+            return self.cancel(id);
+        }
+        let mut live = self.take_live(id);
+        let now = now.0;
+        for seg in live.segments() {
+            let g = self.global_of(&live, seg.placement);
+            self.st.add_range(g, seg.t0.max(now), seg.t1, -(seg.cap as i64));
+        }
+        let new_end = live.alloc.end.0.min(now);
+        for p in &live.alloc.placements {
+            let g = self.st.global(p.disk).expect("placements name existing disks");
+            for s in self.st.spans[g].iter_mut().filter(|s| s.id == id) {
+                s.end = s.end.min(new_end);
+            }
+        }
+        live.alloc.end = Timestamp(new_end);
+        let out = live.alloc.clone();
+        self.ghost_ends.insert((new_end, id));
+        self.ghosts.insert(id, live);
+        Ok(out)
     }
     /// Remove an allocation entirely, as if it never was.
-    pub fn cancel(&mut self, _id: AllocId) -> Result<Allocation, CoreError> {
-        todo!()
+    pub fn cancel(&mut self, id: AllocId) -> Result<Allocation, CoreError> {
+        if !self.live.contains_key(&id) {
+            return Err(CoreError::UnknownAllocation(id));
+        }
+        let live = self.take_live(id);
+        for seg in live.segments() {
+            let g = self.global_of(&live, seg.placement);
+            self.st.add_range(g, seg.t0, seg.t1, -(seg.cap as i64));
+        }
+        self.drop_spans(&live);
+        Ok(live.alloc)
     }
     /// Shrink every placement of an allocation to `capacity_per_placement`
     /// from `now` on.
     pub fn shrink(
         &mut self,
-        _id: AllocId,
-        _capacity_per_placement: Bytes,
-        _now: Timestamp,
+        id: AllocId,
+        capacity_per_placement: Bytes,
+        now: Timestamp,
     ) -> Result<(), CoreError> {
-        todo!()
+        let live = self.live.get(&id).ok_or(CoreError::UnknownAllocation(id))?;
+        let x = capacity_per_placement.0;
+        if x == 0 {
+            return Err(CoreError::InvalidChange(format!(
+                "cannot shrink allocation {id} to zero; release it instead"
+            )));
+        }
+        let largest = live.alloc.placements.iter().map(|p| p.capacity.0).max().unwrap_or(0);
+        if x > largest {
+            return Err(CoreError::InvalidChange(format!(
+                "cannot grow allocation {id}: {} asked per placement, its largest placement is {}",
+                fmt_bytes(capacity_per_placement),
+                fmt_bytes(Bytes(largest))
+            )));
+        }
+        let segments = live.segments();
+        let from = now.0.max(live.alloc.start.0);
+        for seg in segments {
+            if seg.cap > x {
+                let g = self.global_of(&self.live[&id], seg.placement);
+                self.st.add_range(g, seg.t0.max(from), seg.t1, -((seg.cap - x) as i64));
+            }
+        }
+        let live = self.live.get_mut(&id).expect("checked above");
+        live.shrinks.push((from, x));
+        for p in &mut live.alloc.placements {
+            p.capacity = Bytes(p.capacity.0.min(x));
+        }
+        Ok(())
     }
     /// Forget allocations that ended at or before `now` and compact the
     /// calendars. Returns the ids that ended, in end-time order.
-    pub fn advance(&mut self, _now: Timestamp) -> Vec<AllocId> {
-        todo!()
+    pub fn advance(&mut self, now: Timestamp) -> Vec<AllocId> {
+        let now = now.0;
+        let mut ended = Vec::new();
+        while let Some(&(end, id)) = self.ends.first() {
+            if end > now {
+                break;
+            }
+            self.ends.pop_first();
+            if let Some(live) = self.live.remove(&id) {
+                self.drop_spans(&live);
+            }
+            ended.push(id);
+        }
+        while let Some(&(end, id)) = self.ghost_ends.first() {
+            if end > now {
+                break;
+            }
+            self.ghost_ends.pop_first();
+            if let Some(ghost) = self.ghosts.remove(&id) {
+                self.drop_spans(&ghost);
+            }
+        }
+        if now > self.st.horizon {
+            self.st.horizon = now;
+            let disks = self.st.index.compact(now, &self.st.cals);
+            for d in disks {
+                self.st.cals[d].compact(now);
+            }
+        }
+        ended
     }
     /// A node that is DOWN or drained gets no new placements.
-    pub fn set_node_available(&mut self, _node: u32, _available: bool) -> Result<(), CoreError> {
-        todo!()
+    pub fn set_node_available(&mut self, node: u32, available: bool) -> Result<(), CoreError> {
+        let slot = self
+            .st
+            .available
+            .get_mut(node as usize)
+            .ok_or(CoreError::UnknownNode(node))?;
+        if *slot != available {
+            *slot = available;
+            if available {
+                self.st.unavailable_nodes -= 1;
+            } else {
+                self.st.unavailable_nodes += 1;
+            }
+        }
+        Ok(())
     }
-    pub fn allocation(&self, _id: AllocId) -> Option<&Allocation> {
-        todo!()
+    pub fn allocation(&self, id: AllocId) -> Option<&Allocation> {
+        self.live.get(&id).map(|l| &l.alloc)
     }
     pub fn allocations(&self) -> Box<dyn Iterator<Item = &Allocation> + '_> {
-        todo!()
+        Box::new(self.live.values().map(|l| &l.alloc))
     }
-    /// Peak capacity in use on `disk` during `[t0, t1)`.
-    pub fn peak_usage(&self, _disk: DiskRef, _t0: Timestamp, _t1: Timestamp) -> Bytes {
-        todo!()
+    /// Peak capacity in use on `disk` during `[t0, t1)`; zero for an empty
+    /// range or an unknown disk. Times before the last `advance` report the
+    /// use at that instant: the past is not kept.
+    pub fn peak_usage(&self, disk: DiskRef, t0: Timestamp, t1: Timestamp) -> Bytes {
+        match self.st.global(disk) {
+            Some(g) => Bytes(self.st.cals[g].peak(t0.0, t1.0).max(0) as u64),
+            None => Bytes::ZERO,
+        }
     }
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
-        todo!()
+        self.check_invariants_impl()
+    }
+
+    /// Number of live allocations (granted, not released, not yet ended by
+    /// `advance`).
+    pub fn live_count(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Whether new placements may go to `node`; `None` for an unknown node.
+    pub fn node_available(&self, node: u32) -> Option<bool> {
+        self.st.available.get(node as usize).copied()
+    }
+
+    /// Number of change points held in all calendars (a memory gauge).
+    pub fn calendar_points(&self) -> usize {
+        self.st.cals.iter().map(|c| c.len()).sum()
+    }
+
+    fn take_live(&mut self, id: AllocId) -> Live {
+        let live = self.live.remove(&id).expect("caller checked the id");
+        self.ends.remove(&(live.alloc.end.0, id));
+        live
+    }
+
+    fn global_of(&self, live: &Live, placement: usize) -> usize {
+        let p: &Placement = &live.alloc.placements[placement];
+        self.st.global(p.disk).expect("placements name existing disks")
+    }
+
+    fn drop_spans(&mut self, live: &Live) {
+        let id = live.alloc.id;
+        for p in &live.alloc.placements {
+            if let Some(g) = self.st.global(p.disk) {
+                self.st.spans[g].retain(|s| s.id != id);
+            }
+        }
     }
 }

@@ -60,3 +60,59 @@ impl std::str::FromStr for StrategyKind {
             .ok_or_else(|| UnknownStrategy { name: s.to_string() })
     }
 }
+
+mod best_fit;
+pub(crate) mod earliest_start;
+mod random_alloc;
+mod round_robin;
+mod worst_case;
+pub(crate) mod worst_fit;
+
+use crate::state::{Block, Filter, State};
+use rand::Rng;
+
+/// The disk a strategy chose for one block, and why (for the explanation).
+#[derive(Debug, Clone)]
+pub(crate) struct Pick {
+    pub disk: usize,
+    pub why: String,
+}
+
+/// Why a strategy found no disk for one block.
+#[derive(Debug, Clone)]
+pub(crate) enum Miss {
+    /// No allowed disk has room in the window.
+    NoRoom,
+    /// round_robin tried these disks in turn and none had room.
+    Exhausted(Vec<usize>),
+}
+
+/// Pick a disk for `b` among the disks `f` allows, at the block's window.
+/// `earliest_start` at a fixed window behaves like `worst_fit`; its search
+/// over start times lives in [`earliest_start`].
+pub(crate) fn pick(
+    kind: StrategyKind,
+    st: &mut State,
+    f: &Filter,
+    b: &Block,
+) -> Result<Pick, Miss> {
+    match kind {
+        StrategyKind::RandomAlloc => random_alloc::pick(st, f, b),
+        StrategyKind::RoundRobin => round_robin::pick(st, f, b),
+        StrategyKind::WorstFit => worst_fit::pick(st, f, b, "worst_fit"),
+        StrategyKind::EarliestStart => worst_fit::pick(st, f, b, "earliest_start"),
+        StrategyKind::BestFit => best_fit::pick(st, f, b),
+        StrategyKind::WorstCase => worst_case::pick(st, f, b),
+    }
+}
+
+/// Uniform choice among tied disks. The ties are sorted first so the choice
+/// does not depend on the order the disks were examined in, and the RNG is
+/// only drawn from when there is a real tie.
+pub(crate) fn break_tie(st: &mut State, ties: &mut [usize]) -> usize {
+    if ties.len() == 1 {
+        return ties[0];
+    }
+    ties.sort_unstable();
+    ties[st.rng.random_range(0..ties.len())]
+}

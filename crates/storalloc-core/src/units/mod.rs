@@ -1,9 +1,9 @@
 //! Units used everywhere in storalloc, parsed and displayed in one place.
 //!
-//! - [`Bytes`]: sizes. A bare number means GB (decimal), as in the original CLI.
-//! - [`TimeSpan`]: durations, in whole seconds (Slurm forms, `90m`, `2h`, `1d`).
-//! - [`Timestamp`]: instants, in whole seconds since the Unix epoch, UTC.
-//! - [`Bandwidth`]: GB/s.
+//! - [`Bytes`] — sizes. A bare number means GB (decimal), as in the original CLI.
+//! - [`TimeSpan`] — durations, in whole seconds (Slurm forms, `90m`, `2h`, `1d`).
+//! - [`Timestamp`] — instants, in whole seconds since the Unix epoch, UTC.
+//! - [`Bandwidth`] — bandwidths in GB/s.
 
 mod bandwidth;
 mod size;

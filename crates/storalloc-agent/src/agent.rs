@@ -1,0 +1,285 @@
+//! The agent's life: register, heartbeat, follow the command stream, report
+//! results; on any break (orchestrator down, restarted, or no longer knowing
+//! the session) wait with backoff and register again.
+//!
+//! The agent never listens: it dials the orchestrator, so it works behind
+//! NAT and a restarted orchestrator simply waits for it to come back.
+
+use crate::backend::{BlockSpec, HeldBlock};
+use crate::backoff::Backoff;
+use crate::disks::DiskBackends;
+use std::time::Duration;
+use storalloc_proto::v1 as pb;
+use storalloc_proto::v1::agent_service_client::AgentServiceClient;
+use tokio::sync::{mpsc, watch};
+use tonic::transport::{Channel, Endpoint};
+
+/// Something the agent did, for a caller that wants to show progress.
+#[derive(Debug, Clone)]
+pub enum AgentEvent {
+    Registered {
+        hostname: String,
+        node_id: u32,
+        held: usize,
+        orphans: Vec<u64>,
+    },
+    Allocated {
+        hostname: String,
+        allocation_id: u64,
+        disk: u32,
+        attachment: crate::backend::AttachmentInfo,
+    },
+    Released {
+        hostname: String,
+        allocation_id: u64,
+        disk: u32,
+    },
+    CommandFailed {
+        hostname: String,
+        allocation_id: u64,
+        error: String,
+    },
+    Disconnected {
+        hostname: String,
+        error: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("invalid orchestrator address {addr:?}: {message}")]
+    BadAddress { addr: String, message: String },
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
+}
+
+pub struct AgentOptions {
+    /// `host:port` (or a full `http://` URI) of the orchestrator's AgentService.
+    pub orchestrator: String,
+    pub node: pb::NodeDescription,
+    pub backends: DiskBackends,
+    pub backoff: Backoff,
+    /// Release everything held before the first registration (`--reset`).
+    pub reset: bool,
+}
+
+/// Why one session ended.
+enum SessionEnd {
+    Shutdown,
+    Broken(String),
+}
+
+/// Runs until `shutdown` turns true. Errors only for bad set-up; every
+/// network failure is retried.
+pub async fn run(
+    opts: AgentOptions,
+    events: Option<mpsc::UnboundedSender<AgentEvent>>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), AgentError> {
+    let uri = if opts.orchestrator.contains("://") {
+        opts.orchestrator.clone()
+    } else {
+        format!("http://{}", opts.orchestrator)
+    };
+    let endpoint = Endpoint::from_shared(uri).map_err(|e| AgentError::BadAddress {
+        addr: opts.orchestrator.clone(),
+        message: e.to_string(),
+    })?;
+    let channel = endpoint
+        .connect_timeout(Duration::from_secs(2))
+        .tcp_nodelay(true)
+        .connect_lazy();
+    let host = opts.node.hostname.clone();
+    let emit = |e: AgentEvent| {
+        if let Some(tx) = &events {
+            let _ = tx.send(e);
+        }
+    };
+    if opts.reset {
+        for h in opts.backends.list_held()? {
+            opts.backends.release(h.allocation_id, h.disk).await?;
+        }
+    }
+    let mut backoff = opts.backoff.clone();
+    loop {
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        let mut client = AgentServiceClient::new(channel.clone());
+        match session(&opts, &mut client, &emit, &mut shutdown, &mut backoff).await {
+            SessionEnd::Shutdown => return Ok(()),
+            SessionEnd::Broken(error) => {
+                tracing::info!(host = %host, %error, "orchestrator session ended");
+                emit(AgentEvent::Disconnected {
+                    hostname: host.clone(),
+                    error,
+                });
+            }
+        }
+        let wait = backoff.next_delay();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn session(
+    opts: &AgentOptions,
+    client: &mut AgentServiceClient<Channel>,
+    emit: &impl Fn(AgentEvent),
+    shutdown: &mut watch::Receiver<bool>,
+    backoff: &mut Backoff,
+) -> SessionEnd {
+    let host = opts.node.hostname.clone();
+    let held = match opts.backends.list_held() {
+        Ok(h) => h,
+        Err(e) => return SessionEnd::Broken(format!("listing held storage: {e}")),
+    };
+    let held_count = held.len();
+    let req = pb::RegisterRequest {
+        node: Some(opts.node.clone()),
+        held: held.iter().cloned().map(HeldBlock::into).collect(),
+        agent_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let reg = match client.register(req).await {
+        Ok(r) => r.into_inner(),
+        Err(s) => return SessionEnd::Broken(format!("register: {}", s.message())),
+    };
+    backoff.reset();
+    let session_id = reg.session_id.clone();
+    tracing::info!(host = %host, node = reg.node_id, held = held_count, orphans = reg.orphans.len(), "registered");
+    for orphan in &reg.orphans {
+        for h in held.iter().filter(|h| h.allocation_id == *orphan) {
+            match opts.backends.release(h.allocation_id, h.disk).await {
+                Ok(()) => emit(AgentEvent::Released {
+                    hostname: host.clone(),
+                    allocation_id: h.allocation_id,
+                    disk: h.disk,
+                }),
+                Err(e) => tracing::warn!(host = %host, allocation = orphan, error = %e, "releasing orphan"),
+            }
+        }
+    }
+    emit(AgentEvent::Registered {
+        hostname: host.clone(),
+        node_id: reg.node_id,
+        held: held_count,
+        orphans: reg.orphans.clone(),
+    });
+
+    let mut stream = match client
+        .commands(pb::CommandStreamRequest {
+            session_id: session_id.clone(),
+        })
+        .await
+    {
+        Ok(s) => s.into_inner(),
+        Err(s) => return SessionEnd::Broken(format!("opening command stream: {}", s.message())),
+    };
+    let interval = Duration::from_secs(u64::from(reg.heartbeat_interval_s.max(1)));
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => {
+                if *shutdown.borrow() {
+                    return SessionEnd::Shutdown;
+                }
+            }
+            _ = ticker.tick() => {
+                let hb = client
+                    .heartbeat(pb::HeartbeatRequest { session_id: session_id.clone() })
+                    .await;
+                match hb {
+                    Ok(r) if r.get_ref().known => {}
+                    Ok(_) => return SessionEnd::Broken("the orchestrator no longer knows this session".into()),
+                    Err(s) => return SessionEnd::Broken(format!("heartbeat: {}", s.message())),
+                }
+            }
+            msg = stream.message() => {
+                let cmd = match msg {
+                    Ok(Some(cmd)) => cmd,
+                    Ok(None) => return SessionEnd::Broken("command stream closed".into()),
+                    Err(s) => return SessionEnd::Broken(format!("command stream: {}", s.message())),
+                };
+                let result = execute(opts, &session_id, cmd, emit).await;
+                if let Err(s) = client.report_result(result).await {
+                    // The orchestrator re-sends commands without a result when
+                    // we come back, and apply/release are idempotent.
+                    return SessionEnd::Broken(format!("reporting a result: {}", s.message()));
+                }
+            }
+        }
+    }
+}
+
+async fn execute(
+    opts: &AgentOptions,
+    session_id: &str,
+    cmd: pb::AgentCommand,
+    emit: &impl Fn(AgentEvent),
+) -> pb::CommandResult {
+    let host = opts.node.hostname.clone();
+    let mut result = pb::CommandResult {
+        session_id: session_id.to_string(),
+        command_id: cmd.command_id,
+        allocation_id: 0,
+        code: pb::ResultCode::Ok as i32,
+        error: String::new(),
+        attachment: None,
+    };
+    let outcome = match cmd.kind {
+        Some(pb::agent_command::Kind::Allocate(a)) => {
+            result.allocation_id = a.allocation_id;
+            let spec = BlockSpec::from(&a);
+            match opts.backends.apply(spec).await {
+                Ok(att) => {
+                    emit(AgentEvent::Allocated {
+                        hostname: host.clone(),
+                        allocation_id: a.allocation_id,
+                        disk: a.disk,
+                        attachment: att.clone(),
+                    });
+                    result.attachment = Some(att.into());
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Some(pb::agent_command::Kind::Release(r)) => {
+            result.allocation_id = r.allocation_id;
+            match opts.backends.release(r.allocation_id, r.disk).await {
+                Ok(()) => {
+                    emit(AgentEvent::Released {
+                        hostname: host.clone(),
+                        allocation_id: r.allocation_id,
+                        disk: r.disk,
+                    });
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        None => {
+            // A command from a newer orchestrator: say so instead of dropping the stream.
+            result.code = pb::ResultCode::Unsupported as i32;
+            result.error = format!(
+                "agent {} does not know this kind of command",
+                env!("CARGO_PKG_VERSION")
+            );
+            return result;
+        }
+    };
+    if let Err(error) = outcome {
+        tracing::warn!(host = %host, allocation = result.allocation_id, %error, "command failed");
+        emit(AgentEvent::CommandFailed {
+            hostname: host,
+            allocation_id: result.allocation_id,
+            error: error.clone(),
+        });
+        result.code = pb::ResultCode::Failed as i32;
+        result.error = error;
+    }
+    result
+}

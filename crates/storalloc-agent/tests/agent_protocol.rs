@@ -1,0 +1,287 @@
+//! The agent against a scripted orchestrator (a fake AgentService on
+//! loopback): registration with what it holds, orphans, command execution
+//! and results, unknown commands, re-registration and reconnection.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use storalloc_agent::{AgentOptions, Backoff, DiskBackends, SimulateBackend, SimulatedNode, StorageBackend};
+use storalloc_proto::v1 as pb;
+use storalloc_proto::v1::agent_service_server::{AgentService, AgentServiceServer};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::{Request, Response, Status};
+
+const GB: u64 = 1_000_000_000;
+
+#[derive(Default)]
+struct Script {
+    registers: Vec<pb::RegisterRequest>,
+    results: Vec<pb::CommandResult>,
+    heartbeats: u32,
+    orphans_next: Vec<u64>,
+    unknown_sessions: bool,
+    commands: Option<mpsc::Sender<Result<pb::AgentCommand, Status>>>,
+}
+
+#[derive(Default, Clone)]
+struct Fake(Arc<Mutex<Script>>);
+
+#[tonic::async_trait]
+impl AgentService for Fake {
+    async fn register(
+        &self,
+        r: Request<pb::RegisterRequest>,
+    ) -> Result<Response<pb::RegisterResponse>, Status> {
+        let mut s = self.0.lock().unwrap();
+        s.registers.push(r.into_inner());
+        Ok(Response::new(pb::RegisterResponse {
+            node_id: 3,
+            session_id: format!("session-{}", s.registers.len()),
+            heartbeat_interval_s: 1,
+            orphans: std::mem::take(&mut s.orphans_next),
+        }))
+    }
+
+    async fn heartbeat(
+        &self,
+        _: Request<pb::HeartbeatRequest>,
+    ) -> Result<Response<pb::HeartbeatResponse>, Status> {
+        let mut s = self.0.lock().unwrap();
+        s.heartbeats += 1;
+        let known = !std::mem::take(&mut s.unknown_sessions);
+        Ok(Response::new(pb::HeartbeatResponse { known }))
+    }
+
+    type CommandsStream = ReceiverStream<Result<pb::AgentCommand, Status>>;
+
+    async fn commands(
+        &self,
+        _: Request<pb::CommandStreamRequest>,
+    ) -> Result<Response<Self::CommandsStream>, Status> {
+        let (tx, rx) = mpsc::channel(16);
+        self.0.lock().unwrap().commands = Some(tx);
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn report_result(
+        &self,
+        r: Request<pb::CommandResult>,
+    ) -> Result<Response<pb::ResultAck>, Status> {
+        self.0.lock().unwrap().results.push(r.into_inner());
+        Ok(Response::new(pb::ResultAck {}))
+    }
+}
+
+/// Serves `fake` on `addr` (port 0: any) until the returned sender fires.
+async fn serve(fake: Fake, addr: SocketAddr) -> (SocketAddr, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let bound = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(AgentServiceServer::new(fake))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    (bound, tx)
+}
+
+fn sim_node() -> SimulatedNode {
+    SimulatedNode {
+        hostname: "ault14".into(),
+        address: "10.1.1.1".into(),
+        disk_capacities: vec![1000 * GB, 2000 * GB],
+    }
+}
+
+fn start_agent(
+    addr: SocketAddr,
+    backend: Arc<SimulateBackend>,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let per_disk: Vec<Arc<dyn StorageBackend>> = vec![backend.clone(), backend];
+    let opts = AgentOptions {
+        orchestrator: addr.to_string(),
+        node: pb::NodeDescription {
+            hostname: "ault14".into(),
+            address: "10.1.1.1".into(),
+            network_bw_gbps: 12.5,
+            disks: vec![],
+        },
+        backends: DiskBackends::new("ault14", per_disk),
+        backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(200)),
+        reset: false,
+    };
+    let (stop, stop_rx) = watch::channel(false);
+    let h = tokio::spawn(async move {
+        storalloc_agent::run(opts, None, stop_rx).await.unwrap();
+    });
+    (stop, h)
+}
+
+async fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..500 {
+        if let Some(v) = f() {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn allocate(command_id: u64, allocation_id: u64, disk: u32, gb: u64) -> pb::AgentCommand {
+    pb::AgentCommand {
+        command_id,
+        kind: Some(pb::agent_command::Kind::Allocate(pb::AllocateCommand {
+            allocation_id,
+            disk,
+            capacity_bytes: gb * GB,
+            start_unix: 0,
+            end_unix: 3600,
+            ..Default::default()
+        })),
+    }
+}
+
+async fn send(fake: &Fake, cmd: pb::AgentCommand) {
+    let tx = until("the command stream", || fake.0.lock().unwrap().commands.clone()).await;
+    tx.send(Ok(cmd)).await.unwrap();
+}
+
+async fn result_of(fake: &Fake, command_id: u64) -> pb::CommandResult {
+    until("a result", || {
+        fake.0
+            .lock()
+            .unwrap()
+            .results
+            .iter()
+            .find(|r| r.command_id == command_id)
+            .cloned()
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announces_holdings_executes_commands_and_answers_unknown_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
+    backend.apply(&storalloc_agent::conformance::spec(9, 1, 3)).unwrap();
+    let fake = Fake::default();
+    let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let (stop, agent) = start_agent(addr, backend.clone());
+
+    let reg = until("registration", || fake.0.lock().unwrap().registers.first().cloned()).await;
+    assert_eq!(reg.node.unwrap().hostname, "ault14");
+    assert_eq!(reg.held.len(), 1);
+    assert_eq!((reg.held[0].allocation_id, reg.held[0].disk, reg.held[0].capacity_bytes), (9, 1, 3 * GB));
+
+    send(&fake, allocate(1, 5, 0, 10)).await;
+    let r = result_of(&fake, 1).await;
+    assert_eq!(r.code(), pb::ResultCode::Ok);
+    assert_eq!(r.session_id, "session-1");
+    assert_eq!(r.allocation_id, 5);
+    let att = r.attachment.unwrap();
+    assert_eq!(att.nqn, backend.nqn(5, 0));
+    assert_eq!((att.address.as_str(), att.port), ("10.1.1.1", 4420));
+
+    send(&fake, pb::AgentCommand { command_id: 2, kind: None }).await;
+    let r = result_of(&fake, 2).await;
+    assert_eq!(r.code(), pb::ResultCode::Unsupported);
+    assert!(!r.error.is_empty());
+
+    send(&fake, allocate(3, 6, 99, 1)).await;
+    let r = result_of(&fake, 3).await;
+    assert_eq!(r.code(), pb::ResultCode::Failed);
+    assert!(r.error.contains("99"), "{}", r.error);
+
+    send(
+        &fake,
+        pb::AgentCommand {
+            command_id: 4,
+            kind: Some(pb::agent_command::Kind::Release(pb::ReleaseCommand { allocation_id: 9, disk: 1 })),
+        },
+    )
+    .await;
+    assert_eq!(result_of(&fake, 4).await.code(), pb::ResultCode::Ok);
+    let held: Vec<u64> = backend.list_held().unwrap().iter().map(|h| h.allocation_id).collect();
+    assert_eq!(held, vec![5]);
+    // The stream survived the unknown command and the failure.
+    assert_eq!(fake.0.lock().unwrap().registers.len(), 1);
+
+    stop.send(true).unwrap();
+    agent.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn releases_the_orphans_the_orchestrator_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
+    backend.apply(&storalloc_agent::conformance::spec(7, 0, 1)).unwrap();
+    backend.apply(&storalloc_agent::conformance::spec(8, 1, 1)).unwrap();
+    let fake = Fake::default();
+    fake.0.lock().unwrap().orphans_next = vec![7];
+    let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let (stop, agent) = start_agent(addr, backend.clone());
+    until("orphan 7 released", || {
+        let held: Vec<u64> = backend.list_held().unwrap().iter().map(|h| h.allocation_id).collect();
+        (held == vec![8]).then_some(())
+    })
+    .await;
+    // Persisted: a backend reopened over the same dir agrees.
+    let reopened = SimulateBackend::open(dir.path(), sim_node()).unwrap();
+    assert_eq!(reopened.list_held().unwrap().len(), 1);
+    stop.send(true).unwrap();
+    agent.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registers_again_when_the_session_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
+    let fake = Fake::default();
+    let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let (stop, agent) = start_agent(addr, backend.clone());
+    send(&fake, allocate(1, 21, 1, 5)).await;
+    assert_eq!(result_of(&fake, 1).await.code(), pb::ResultCode::Ok);
+    fake.0.lock().unwrap().unknown_sessions = true;
+    let second = until("a second registration", || fake.0.lock().unwrap().registers.get(1).cloned()).await;
+    let held: Vec<(u64, u32)> = second.held.iter().map(|h| (h.allocation_id, h.disk)).collect();
+    assert_eq!(held, vec![(21, 1)]);
+    stop.send(true).unwrap();
+    agent.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comes_back_after_the_orchestrator_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
+    let first = Fake::default();
+    let (addr, srv) = serve(first.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let (stop, agent) = start_agent(addr, backend.clone());
+    send(&first, allocate(1, 30, 0, 2)).await;
+    assert_eq!(result_of(&first, 1).await.code(), pb::ResultCode::Ok);
+    srv.send(()).unwrap();
+    // Drop the first stream so the old server can finish shutting down.
+    first.0.lock().unwrap().commands = None;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let second = Fake::default();
+    let (_, _srv2) = serve(second.clone(), addr).await;
+    let reg = until("registration with the new orchestrator", || {
+        second.0.lock().unwrap().registers.first().cloned()
+    })
+    .await;
+    assert_eq!(reg.held.len(), 1);
+    assert_eq!(reg.held[0].allocation_id, 30);
+    // Re-sent command (no result recorded by the new orchestrator): same answer.
+    send(&second, allocate(1, 30, 0, 2)).await;
+    let r = result_of(&second, 1).await;
+    assert_eq!(r.code(), pb::ResultCode::Ok);
+    assert_eq!(r.attachment.unwrap().nqn, backend.nqn(30, 0));
+    assert_eq!(backend.list_held().unwrap().len(), 1);
+    stop.send(true).unwrap();
+    agent.await.unwrap();
+}

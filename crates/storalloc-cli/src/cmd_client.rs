@@ -1,0 +1,332 @@
+//! `storalloc client`: ask the orchestrator for storage, like the original's
+//! client, and wait until the storage server has created it.
+//!
+//! Also holds what the live commands share: where the orchestrator is
+//! (`-c CFG`, `--orchestrator HOST:PORT` or `--endpoints PATH`), the tokio
+//! runtime, and the text form of allocations.
+
+use anyhow::{bail, Context};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use storalloc_client::v1 as pb;
+use storalloc_client::{Client, RetryPolicy};
+use storalloc_core::{Bytes, Medium, TimeSpan, Timestamp};
+
+/// Where the orchestrator is. `--orchestrator` and `--endpoints` win over the config.
+#[derive(Args, Debug, Clone)]
+pub struct OrchestratorArgs {
+    /// Orchestrator/client config (the original's YAML): `orchestrator_addr`
+    /// with `client_port` (clients) or `server_port` (storage servers).
+    #[arg(short = 'c', long = "config", value_name = "CFG")]
+    pub config: Option<PathBuf>,
+    /// The orchestrator's address, overriding the config (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "endpoints")]
+    pub orchestrator: Option<String>,
+    /// Read the addresses from the `endpoints.json` the orchestrator writes in
+    /// its state dir (give the file or the dir); waits up to 10 s for it.
+    #[arg(long, value_name = "PATH")]
+    pub endpoints: Option<PathBuf>,
+}
+
+/// Which of the orchestrator's two ports a command talks to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Client,
+    Agent,
+}
+
+impl OrchestratorArgs {
+    pub async fn resolve(&self, service: Service) -> anyhow::Result<String> {
+        if let Some(a) = &self.orchestrator {
+            return Ok(a.clone());
+        }
+        if let Some(p) = &self.endpoints {
+            let e = storalloc_client::wait_for_endpoints(p, Duration::from_secs(10)).await?;
+            return Ok(match service {
+                Service::Client => e.client,
+                Service::Agent => e.server,
+            });
+        }
+        let Some(cfg) = &self.config else {
+            bail!("say where the orchestrator is: -c CONFIG, --orchestrator HOST:PORT or --endpoints PATH");
+        };
+        let loaded = storalloc_config::load_config(cfg)?;
+        for w in &loaded.warnings {
+            tracing::warn!("{w}");
+        }
+        Ok(match service {
+            Service::Client => loaded.config.client_endpoint(),
+            Service::Agent => loaded.config.server_endpoint(),
+        })
+    }
+
+    pub async fn client(&self, policy: RetryPolicy) -> anyhow::Result<Client> {
+        let addr = self.resolve(Service::Client).await?;
+        Ok(Client::new(&addr, policy)?)
+    }
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+#[derive(Args, Debug)]
+pub struct ClientArgs {
+    #[command(flatten)]
+    pub at: OrchestratorArgs,
+    /// Capacity; a bare number is GB (decimal), as in the original (`-s 200`).
+    #[arg(short = 's', long = "size", value_name = "SIZE", allow_hyphen_values = true)]
+    pub size: String,
+    /// Duration, Slurm style: `M`, `M:S`, `H:M:S`, `D-H:M:S`, or `90m`, `2h`.
+    #[arg(short = 't', long = "time", value_name = "DURATION", allow_hyphen_values = true)]
+    pub time: String,
+    /// Earliest start, "YYYY-MM-DD HH:MM:SS" (UTC); default now.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub start_time: Option<String>,
+    /// How much later than the start the allocation may begin.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub max_delay: Option<String>,
+    /// Disk medium wished for: nvme, ssd, hdd or pmem.
+    #[arg(long)]
+    pub medium: Option<String>,
+    /// Print the final allocation as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Return once granted; do not wait for the storage server.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Give up waiting for the storage after this long.
+    #[arg(long, value_name = "DURATION", default_value = "5:00")]
+    pub wait_timeout: String,
+}
+
+/// Exit codes: 0 granted (and allocated), 1 refused/failed/error, 2 bad input,
+/// 3 granted but the storage was not confirmed in time.
+const EXIT_REFUSED: u8 = 1;
+const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_NOT_CONFIRMED: u8 = 3;
+
+/// Checks every field before anything is sent.
+pub fn build_request(a: &ClientArgs) -> Result<pb::StorageRequest, String> {
+    let size: Bytes = a
+        .size
+        .trim()
+        .parse()
+        .map_err(|e| format!("-s/--size: {e}"))?;
+    if size.get() == 0 {
+        return Err(format!(
+            "-s/--size: {:?} is zero; ask for a positive capacity (a bare number is GB)",
+            a.size
+        ));
+    }
+    let duration: TimeSpan = a.time.trim().parse().map_err(|e| format!("-t/--time: {e}"))?;
+    if duration.secs() == 0 {
+        return Err(format!("-t/--time: {:?} is zero; ask for a positive duration", a.time));
+    }
+    let start_unix = match &a.start_time {
+        None => None,
+        Some(s) => Some(
+            s.trim()
+                .parse::<Timestamp>()
+                .map_err(|e| format!("--start-time: {e}"))?
+                .0,
+        ),
+    };
+    let max_delay_s = match &a.max_delay {
+        None => None,
+        Some(s) => Some(
+            s.trim()
+                .parse::<TimeSpan>()
+                .map_err(|e| format!("--max-delay: {e}"))?
+                .secs(),
+        ),
+    };
+    let medium = match &a.medium {
+        None => None,
+        Some(m) => Some(
+            m.parse::<Medium>()
+                .map_err(|e| format!("--medium: {e}"))?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    Ok(pb::StorageRequest {
+        capacity_bytes: size.get(),
+        duration_s: duration.secs(),
+        start_unix,
+        max_delay_s,
+        medium,
+        ..Default::default()
+    })
+}
+
+pub fn run(a: ClientArgs) -> anyhow::Result<ExitCode> {
+    let req = match build_request(&a) {
+        Ok(r) => r,
+        Err(msg) => {
+            eprintln!("storalloc: error: {msg}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let wait_timeout: TimeSpan = match a.wait_timeout.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("storalloc: error: --wait-timeout: {e}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    runtime()?.block_on(async move {
+        let client = a.at.client(RetryPolicy::default()).await?;
+        let request_id = storalloc_client::new_request_id();
+        let say = |line: String| {
+            if !a.json {
+                println!("{line}");
+            }
+        };
+        say(format!(
+            "storalloc: Pending job allocation (request {request_id}: {} for {})",
+            Bytes(req.capacity_bytes),
+            TimeSpan(req.duration_s)
+        ));
+        let resp = client.submit(&request_id, req).await?;
+        let mut alloc = resp.allocation.context("the orchestrator answered without an allocation")?;
+        if alloc.state() == pb::AllocationState::Pending {
+            say(format!("storalloc: job allocation {} queued and waiting", alloc.id));
+            alloc = client
+                .wait_until(alloc.id, |x| x.state() != pb::AllocationState::Pending)
+                .await?;
+        }
+        let finish = |alloc: &pb::Allocation, code: u8| {
+            if a.json {
+                println!("{}", storalloc_client::json::allocation(alloc));
+            }
+            ExitCode::from(code)
+        };
+        match alloc.state() {
+            pb::AllocationState::Granted | pb::AllocationState::Allocated => {}
+            _ => {
+                say(format!("storalloc: Refused: {}", refusal_text(&alloc)));
+                return Ok(finish(&alloc, EXIT_REFUSED));
+            }
+        }
+        say(format!("storalloc: Granted job allocation {}", describe_grant(&alloc)));
+        if a.no_wait {
+            return Ok(finish(&alloc, 0));
+        }
+        let id = alloc.id;
+        let waited = tokio::time::timeout(
+            Duration::from_secs(wait_timeout.secs()),
+            client.wait_until(id, |x| x.state() == pb::AllocationState::Allocated),
+        )
+        .await;
+        let alloc = match waited {
+            Ok(r) => r?,
+            Err(_) => {
+                say(format!(
+                    "storalloc: job allocation {id} is granted but no storage server confirmed it within {wait_timeout}; see `storalloc status`"
+                ));
+                let latest = client.get(id).await.unwrap_or(alloc);
+                return Ok(finish(&latest, EXIT_NOT_CONFIRMED));
+            }
+        };
+        if alloc.state() != pb::AllocationState::Allocated {
+            say(format!(
+                "storalloc: job allocation {id} is {}: {}",
+                storalloc_client::json::allocation_state_name(alloc.state()).to_uppercase(),
+                alloc.explanation
+            ));
+            return Ok(finish(&alloc, EXIT_REFUSED));
+        }
+        if !a.json {
+            for line in attach_lines(&alloc) {
+                println!("{line}");
+            }
+        }
+        Ok(finish(&alloc, 0))
+    })
+}
+
+fn refusal_text(a: &pb::Allocation) -> String {
+    if a.explanation.is_empty() {
+        format!(
+            "job allocation {} is {}",
+            a.id,
+            storalloc_client::json::allocation_state_name(a.state())
+        )
+    } else {
+        a.explanation.clone()
+    }
+}
+
+/// `12: 200 GB on ault14-1 disk 0, 2026-01-01 10:00:00 → 11:00:00`.
+pub fn describe_grant(a: &pb::Allocation) -> String {
+    // Blocks of one request that landed on the same disk are one piece of storage.
+    let mut per_disk: Vec<(u32, u32, String, u64)> = Vec::new();
+    for p in &a.placements {
+        match per_disk.iter_mut().find(|x| (x.0, x.1) == (p.node, p.disk)) {
+            Some(x) => x.3 += p.capacity_bytes,
+            None => per_disk.push((p.node, p.disk, p.hostname.clone(), p.capacity_bytes)),
+        }
+    }
+    let places: Vec<String> = per_disk
+        .into_iter()
+        .map(|(node, disk, host, bytes)| {
+            let host = if host.is_empty() { format!("node {node}") } else { host };
+            format!("{} on {host} disk {disk}", Bytes(bytes))
+        })
+        .collect();
+    let mut s = format!(
+        "{}: {} from {} to {}",
+        a.id,
+        places.join(", "),
+        Timestamp(a.start_unix),
+        Timestamp(a.end_unix)
+    );
+    if a.delay_s > 0 {
+        s.push_str(&format!(" (delayed by {})", TimeSpan(a.delay_s)));
+    }
+    s
+}
+
+/// The original's `storalloc: {'job_id': 0, 'type': 'nvme', 'nqn': ...}` line
+/// and the command that attaches each block.
+pub fn attach_lines(a: &pb::Allocation) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut seen: Vec<(u32, u32)> = Vec::new();
+    for p in &a.placements {
+        let Some(att) = &p.attachment else { continue };
+        if seen.contains(&(p.node, p.disk)) {
+            continue;
+        }
+        seen.push((p.node, p.disk));
+        if att.r#type == "nvme" {
+            out.push(format!(
+                "storalloc: {{'job_id': {}, 'type': 'nvme', 'nqn': '{}', 'address': '{}', 'port': {}}}",
+                a.id, att.nqn, att.address, att.port
+            ));
+            let cmd = if att.connect_command.is_empty() {
+                format!(
+                    "nvme connect -t {} -a {} -s {} -n {}",
+                    if att.transport.is_empty() { "tcp" } else { &att.transport },
+                    att.address,
+                    att.port,
+                    att.nqn
+                )
+            } else {
+                att.connect_command.clone()
+            };
+            out.push(format!("  attach with: {cmd}"));
+        } else {
+            out.push(format!(
+                "storalloc: {{'job_id': {}, 'type': '{}', 'path': '{}'}}",
+                a.id, att.r#type, att.path
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,212 @@
+//! `storalloc server`: the storage-server agent for one host of a system
+//! file (or, with `--all-hosts`, one agent task per host, for demos and
+//! benchmarks). Runs until Ctrl-C or SIGTERM.
+
+use crate::cmd_client::{runtime, OrchestratorArgs, Service};
+use anyhow::{bail, Context};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use storalloc_agent::{AgentEvent, AgentOptions, Backoff, DiskBackends};
+use storalloc_core::{Node, System};
+use tokio::sync::{mpsc, watch};
+
+#[derive(Args, Debug)]
+pub struct ServerArgs {
+    #[command(flatten)]
+    pub at: OrchestratorArgs,
+    /// The storage system description (the original's YAML).
+    #[arg(short = 's', long = "system", value_name = "SYSTEM.yml")]
+    pub system: PathBuf,
+    /// Touch no disk: every disk uses the simulate backend (NVMe-oF answers
+    /// with deterministic NQNs), as in the original.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Where the agent keeps what it holds, so a restart keeps its allocations.
+    /// Default: $XDG_STATE_HOME/storalloc/agent (~/.local/state/storalloc/agent).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Which host of the system file this server is (default: the first).
+    #[arg(long, value_name = "HOSTNAME", conflicts_with = "all_hosts")]
+    pub host: Option<String>,
+    /// Run one agent per host of the system file in this process.
+    #[arg(long)]
+    pub all_hosts: bool,
+    /// Release everything this server holds before registering.
+    #[arg(short = 'r', long)]
+    pub reset: bool,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn default_state_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d).join("storalloc/agent");
+    }
+    if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        return PathBuf::from(h).join(".local/state/storalloc/agent");
+    }
+    PathBuf::from(".storalloc-agent")
+}
+
+/// The hosts this invocation serves.
+pub fn pick_hosts(system: &System, host: Option<&str>, all: bool, file: &Path) -> anyhow::Result<Vec<Node>> {
+    if system.nodes.is_empty() {
+        bail!("{}: the system has no hosts", file.display());
+    }
+    if all {
+        return Ok(system.nodes.clone());
+    }
+    match host {
+        None => Ok(vec![system.nodes[0].clone()]),
+        Some(h) => match system.nodes.iter().find(|n| n.hostname == h) {
+            Some(n) => Ok(vec![n.clone()]),
+            None => {
+                let names: Vec<&str> = system.nodes.iter().map(|n| n.hostname.as_str()).collect();
+                bail!(
+                    "{}: no host {h:?} (hosts: {})",
+                    file.display(),
+                    names.join(", ")
+                )
+            }
+        },
+    }
+}
+
+/// Starts one agent task per node; returns their handles.
+pub fn spawn_agents(
+    nodes: &[Node],
+    orchestrator: &str,
+    simulate: bool,
+    state_dir: Option<&Path>,
+    reset: bool,
+    events: Option<mpsc::UnboundedSender<AgentEvent>>,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<Result<(), storalloc_agent::AgentError>>>> {
+    let mut handles = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let backends = DiskBackends::for_node(node, simulate, state_dir)?;
+        let opts = AgentOptions {
+            orchestrator: orchestrator.to_string(),
+            node: storalloc_agent::node::describe(node, simulate),
+            backends,
+            backoff: Backoff::default(),
+            reset,
+        };
+        handles.push(tokio::spawn(storalloc_agent::run(
+            opts,
+            events.clone(),
+            shutdown.clone(),
+        )));
+    }
+    Ok(handles)
+}
+
+pub fn describe_event(e: &AgentEvent) -> String {
+    match e {
+        AgentEvent::Registered {
+            hostname,
+            node_id,
+            held,
+            orphans,
+        } => format!(
+            "storalloc: server {hostname} registered as node {node_id}, holding {held} block(s){}",
+            if orphans.is_empty() {
+                String::new()
+            } else {
+                format!(", releasing orphans {orphans:?}")
+            }
+        ),
+        AgentEvent::Allocated {
+            hostname,
+            allocation_id,
+            disk,
+            attachment,
+        } => format!(
+            "storalloc: {hostname} allocated job {allocation_id} on disk {disk}: {}",
+            if attachment.connect_command.is_empty() {
+                attachment.path.clone()
+            } else {
+                attachment.connect_command.clone()
+            }
+        ),
+        AgentEvent::Released {
+            hostname,
+            allocation_id,
+            disk,
+        } => format!("storalloc: {hostname} released job {allocation_id} on disk {disk}"),
+        AgentEvent::CommandFailed {
+            hostname,
+            allocation_id,
+            error,
+        } => format!("storalloc: {hostname} failed job {allocation_id}: {error}"),
+        AgentEvent::Disconnected { hostname, error } => {
+            format!("storalloc: {hostname} lost the orchestrator ({error}); reconnecting")
+        }
+    }
+}
+
+pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
+    let loaded = storalloc_config::load_system(&a.system)?;
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let system = loaded.system;
+    let nodes = pick_hosts(&system, a.host.as_deref(), a.all_hosts, &a.system)?;
+    let state_dir = a.state_dir.clone().unwrap_or_else(default_state_dir);
+    std::fs::create_dir_all(&state_dir)
+        .with_context(|| format!("creating the state dir {}", state_dir.display()))?;
+    runtime()?.block_on(async move {
+        let addr = a.at.resolve(Service::Agent).await?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+        let handles = spawn_agents(
+            &nodes,
+            &addr,
+            a.simulate,
+            Some(&state_dir),
+            a.reset,
+            Some(ev_tx),
+            &stop_rx,
+        )?;
+        if !a.quiet {
+            println!(
+                "storalloc: server for {} host(s) → orchestrator {addr}, state in {}",
+                nodes.len(),
+                state_dir.display()
+            );
+        }
+        let quiet = a.quiet;
+        let printer = tokio::spawn(async move {
+            while let Some(e) = ev_rx.recv().await {
+                if !quiet || matches!(e, AgentEvent::CommandFailed { .. }) {
+                    println!("{}", describe_event(&e));
+                }
+            }
+        });
+        wait_for_signal().await;
+        let _ = stop_tx.send(true);
+        for h in handles {
+            h.await.context("agent task")??;
+        }
+        printer.abort();
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

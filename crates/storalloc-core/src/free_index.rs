@@ -1,0 +1,192 @@
+//! An index over the disks ordered by an upper bound of their free fraction.
+//!
+//! The index holds every disk's level at one instant `t` (the "index time").
+//! For any window `[s, e)` that contains `t`, a disk's peak usage in the
+//! window is at least its level at `t`, so `(capacity − level(t)) / capacity`
+//! bounds its free fraction from above. Strategies that want the largest
+//! free fraction walk the disks in decreasing bound order and stop as soon
+//! as the next bound cannot beat the best exact value found
+//! (branch-and-bound). Requests that start at the index time, the common
+//! case in trace replay and in the live system, then cost O(log disks).
+//!
+//! To move the index time, the index keeps every calendar change point
+//! `(time, disk) → delta` at or after the scheduler's horizon, and replays
+//! the ones in between (or rebuilds from the calendars when that is cheaper).
+
+use crate::calendar::DiskCalendar;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone)]
+pub(crate) struct FreeIndex {
+    t: i64,
+    caps: Vec<i64>,
+    level: Vec<i64>,
+    key: Vec<u64>,
+    order: BTreeSet<(u64, u32)>,
+    events: BTreeMap<(i64, u32), i64>,
+}
+
+/// Order-preserving key of a non-negative fraction.
+fn frac_key(cap: i64, level: i64) -> u64 {
+    if cap <= 0 {
+        return 0;
+    }
+    let f = ((cap - level) as f64 / cap as f64).max(0.0);
+    f.to_bits()
+}
+
+impl FreeIndex {
+    pub fn new(caps: &[i64]) -> FreeIndex {
+        let key: Vec<u64> = caps.iter().map(|&c| frac_key(c, 0)).collect();
+        let order = key
+            .iter()
+            .enumerate()
+            .map(|(d, &k)| (k, d as u32))
+            .collect();
+        FreeIndex {
+            t: i64::MIN,
+            caps: caps.to_vec(),
+            level: vec![0; caps.len()],
+            key,
+            order,
+            events: BTreeMap::new(),
+        }
+    }
+
+    pub fn level(&self, d: usize) -> i64 {
+        self.level[d]
+    }
+
+    /// Record a calendar change of `delta` at `at` on disk `d`.
+    pub fn on_delta(&mut self, d: usize, at: i64, delta: i64, cap: i64) {
+        debug_assert_eq!(cap, self.caps[d]);
+        let e = self.events.entry((at, d as u32)).or_insert(0);
+        *e += delta;
+        if *e == 0 {
+            self.events.remove(&(at, d as u32));
+        }
+        if at <= self.t {
+            self.level[d] += delta;
+            self.rekey(d);
+        }
+    }
+
+    fn rekey(&mut self, d: usize) {
+        let k = frac_key(self.caps[d], self.level[d]);
+        if k != self.key[d] {
+            self.order.remove(&(self.key[d], d as u32));
+            self.order.insert((k, d as u32));
+            self.key[d] = k;
+        }
+    }
+
+    /// Move the index time to `target`, replaying change points in between
+    /// or, when there are more of them than disks, re-reading the calendars.
+    pub fn seek(&mut self, target: i64, cals: &[DiskCalendar]) {
+        if target == self.t {
+            return;
+        }
+        let n = self.caps.len();
+        let mut touched: Vec<u32> = Vec::new();
+        let mut too_many = false;
+        if target > self.t {
+            let lo = self.t.saturating_add(1);
+            if self.t != i64::MAX {
+                for (&(_, d), &delta) in self.events.range((lo, 0)..=(target, u32::MAX)) {
+                    if touched.len() > n {
+                        too_many = true;
+                        break;
+                    }
+                    self.level[d as usize] += delta;
+                    touched.push(d);
+                }
+            }
+        } else {
+            let lo = target.saturating_add(1);
+            for (&(_, d), &delta) in self.events.range((lo, 0)..=(self.t, u32::MAX)) {
+                if touched.len() > n {
+                    too_many = true;
+                    break;
+                }
+                self.level[d as usize] -= delta;
+                touched.push(d);
+            }
+        }
+        self.t = target;
+        if too_many {
+            self.rebuild(cals);
+        } else {
+            for d in touched {
+                self.rekey(d as usize);
+            }
+        }
+    }
+
+    fn rebuild(&mut self, cals: &[DiskCalendar]) {
+        for (d, cal) in cals.iter().enumerate() {
+            self.level[d] = cal.level_at(self.t);
+        }
+        self.order.clear();
+        for d in 0..self.caps.len() {
+            self.key[d] = frac_key(self.caps[d], self.level[d]);
+            self.order.insert((self.key[d], d as u32));
+        }
+    }
+
+    /// Make the index usable for the window `[s, e)` (times before
+    /// `horizon` do not exist any more). False if no instant qualifies.
+    pub fn prepare(&mut self, s: i64, e: i64, horizon: i64, cals: &[DiskCalendar]) -> bool {
+        if self.t >= s && self.t < e && self.t >= horizon {
+            return true;
+        }
+        let target = s.max(horizon);
+        if target >= e {
+            return false;
+        }
+        self.seek(target, cals);
+        true
+    }
+
+    /// Disks in decreasing order of free-fraction bound, with the bound.
+    pub fn by_bound_desc(&self) -> impl Iterator<Item = (f64, usize)> + '_ {
+        self.order
+            .iter()
+            .rev()
+            .map(|&(k, d)| (f64::from_bits(k), d as usize))
+    }
+
+    /// Forget change points before `horizon`; the index time moves up to it
+    /// if it was earlier. Returns the disks that had such change points.
+    pub fn compact(&mut self, horizon: i64, cals: &[DiskCalendar]) -> Vec<usize> {
+        if self.t < horizon {
+            self.seek(horizon, cals);
+        }
+        let keep = self.events.split_off(&(horizon, 0));
+        let old = std::mem::replace(&mut self.events, keep);
+        let mut disks: Vec<usize> = old.keys().map(|&(_, d)| d as usize).collect();
+        disks.sort_unstable();
+        disks.dedup();
+        disks
+    }
+
+    /// Check the index against the calendars (for the invariant checker).
+    pub fn verify(&self, cals: &[DiskCalendar]) -> Result<(), String> {
+        for (d, cal) in cals.iter().enumerate() {
+            if cal.level_at(self.t) != self.level[d] {
+                return Err(format!(
+                    "free index holds level {} for disk #{d} at {}, the calendar {}",
+                    self.level[d],
+                    self.t,
+                    cal.level_at(self.t)
+                ));
+            }
+            if !self.order.contains(&(self.key[d], d as u32)) {
+                return Err(format!("free index lost disk #{d}"));
+            }
+        }
+        if self.order.len() != self.caps.len() {
+            return Err("free index has stale entries".into());
+        }
+        Ok(())
+    }
+}

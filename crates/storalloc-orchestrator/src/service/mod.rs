@@ -1,0 +1,13 @@
+//! The engine behind the `storalloc.v1` gRPC services.
+
+mod admin;
+mod agent;
+mod client;
+mod handle;
+mod server;
+
+pub use client::{GID_HEADER, UID_HEADER};
+pub use handle::{EngineHandle, LiveEngine};
+pub use server::{
+    read_endpoints, Endpoints, Orchestrator, OrchestratorError, OrchestratorOptions, ENDPOINTS_FILE,
+};

@@ -1,0 +1,247 @@
+//! The gRPC services in-process on 127.0.0.1 with random ports: what a
+//! client and an agent see on the wire.
+
+use std::time::Duration;
+use storalloc_core::{SchedulerConfig, StrategyKind};
+use storalloc_orchestrator::service::read_endpoints;
+use storalloc_orchestrator::{EngineConfig, Orchestrator, OrchestratorOptions};
+use storalloc_proto::v1::admin_service_client::AdminServiceClient;
+use storalloc_proto::v1::agent_command::Kind;
+use storalloc_proto::v1::agent_service_client::AgentServiceClient;
+use storalloc_proto::v1::client_service_client::ClientServiceClient;
+use storalloc_proto::v1::*;
+use tonic::Code;
+
+const GB: u64 = 1_000_000_000;
+
+fn options(dir: &std::path::Path) -> OrchestratorOptions {
+    OrchestratorOptions {
+        host: "127.0.0.1".into(),
+        client_port: 0,
+        server_port: 0,
+        state_dir: dir.to_path_buf(),
+        engine: EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstCase)),
+    }
+}
+
+fn submit(id: &str, gb: u64) -> SubmitRequest {
+    SubmitRequest {
+        request_id: id.into(),
+        request: Some(StorageRequest {
+            capacity_bytes: gb * GB,
+            duration_s: 3600,
+            ..Default::default()
+        }),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_and_an_agent_over_grpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let orch = Orchestrator::start(options(dir.path())).await.unwrap();
+    let ep = read_endpoints(dir.path()).unwrap();
+    assert_eq!(ep, orch.endpoints(), "endpoints.json names the bound ports");
+    assert_ne!(ep.client.port(), 0);
+    assert_ne!(ep.client.port(), ep.server.port());
+
+    let mut agent = AgentServiceClient::connect(format!("http://{}", ep.server))
+        .await
+        .unwrap();
+    let mut client = ClientServiceClient::connect(format!("http://{}", ep.client))
+        .await
+        .unwrap();
+    let mut admin = AdminServiceClient::connect(format!("http://{}", ep.client))
+        .await
+        .unwrap();
+
+    let reg = agent
+        .register(RegisterRequest {
+            node: Some(NodeDescription {
+                hostname: "storage-1".into(),
+                address: "127.0.0.1".into(),
+                network_bw_gbps: 10.0,
+                disks: vec![DiskDescription {
+                    capacity_bytes: 1000 * GB,
+                    write_bw_gbps: 2.0,
+                    read_bw_gbps: 2.0,
+                    backend: "simulate".into(),
+                    ..Default::default()
+                }],
+            }),
+            held: vec![],
+            agent_version: "test".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let session = reg.session_id.clone();
+    let mut commands = agent
+        .commands(CommandStreamRequest {
+            session_id: session.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    let granted = client
+        .submit(submit("job-1", 100))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!granted.duplicate);
+    let a = granted.allocation.unwrap();
+    assert_eq!(a.state(), AllocationState::Granted);
+    let mut watch = client
+        .watch(WatchRequest {
+            allocation_id: Some(a.id),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.message().await.unwrap().unwrap();
+    assert_eq!(
+        first.allocation.unwrap().state(),
+        AllocationState::Granted,
+        "replay first"
+    );
+
+    let cmd = tokio::time::timeout(Duration::from_secs(10), commands.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let Some(Kind::Allocate(alloc)) = cmd.kind.clone() else {
+        panic!("expected Allocate, got {cmd:?}")
+    };
+    assert_eq!(
+        (alloc.allocation_id, alloc.disk, alloc.capacity_bytes),
+        (a.id, 0, 100 * GB)
+    );
+    agent
+        .report_result(CommandResult {
+            session_id: session.clone(),
+            command_id: cmd.command_id,
+            allocation_id: a.id,
+            code: ResultCode::Ok as i32,
+            error: String::new(),
+            attachment: Some(Attachment {
+                r#type: "directory".into(),
+                path: "/srv/a1".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(10), watch.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.allocation.unwrap().state(), AllocationState::Allocated);
+
+    let dup = client
+        .submit(submit("job-1", 999))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(dup.duplicate);
+    assert_eq!(dup.allocation.unwrap().id, a.id);
+
+    let bad = client.submit(submit("job-2", 0)).await.unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert!(
+        bad.message().contains("capacity_bytes"),
+        "{}",
+        bad.message()
+    );
+    let missing = client
+        .get(GetRequest { allocation_id: 777 })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    let stale = agent
+        .heartbeat(HeartbeatRequest {
+            session_id: "nope".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!stale.known);
+    assert!(
+        agent
+            .heartbeat(HeartbeatRequest {
+                session_id: session.clone()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .known
+    );
+
+    let status = client.status(StatusRequest {}).await.unwrap().into_inner();
+    assert_eq!(status.strategy, "worst_case");
+    assert_eq!(status.nodes.len(), 1);
+    assert_eq!(status.nodes[0].state(), NodeState::Up);
+    assert_eq!(status.nodes[0].disks[0].used_bytes, 100 * GB);
+    assert_eq!(status.allocations.len(), 1);
+    let nodes = admin
+        .list_nodes(ListNodesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        nodes.nodes[0].description.as_ref().unwrap().hostname,
+        "storage-1"
+    );
+
+    let cancelled = client
+        .cancel(CancelRequest {
+            allocation_id: a.id,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.state(), AllocationState::Cancelled);
+    let cmd = tokio::time::timeout(Duration::from_secs(10), commands.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(cmd.kind, Some(Kind::Release(ref r)) if r.allocation_id == a.id),
+        "{cmd:?}"
+    );
+    // The watch of one allocation ends with its final state.
+    let last = watch.message().await.unwrap().unwrap();
+    assert_eq!(last.allocation.unwrap().state(), AllocationState::Cancelled);
+    assert!(watch.message().await.unwrap().is_none());
+
+    drop((agent, client, admin, commands));
+    orch.stop().await.unwrap();
+    assert!(
+        !dir.path().join("endpoints.json").exists(),
+        "removed on a clean stop"
+    );
+
+    // Same state dir, new ports: the allocation is still there.
+    let orch = Orchestrator::start(options(dir.path())).await.unwrap();
+    let ep = read_endpoints(dir.path()).unwrap();
+    let mut client = ClientServiceClient::connect(format!("http://{}", ep.client))
+        .await
+        .unwrap();
+    let got = client
+        .get(GetRequest {
+            allocation_id: a.id,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.state(), AllocationState::Cancelled);
+    let status = client.status(StatusRequest {}).await.unwrap().into_inner();
+    assert_eq!(
+        status.nodes[0].state(),
+        NodeState::Down,
+        "DOWN until the agent returns"
+    );
+    orch.stop().await.unwrap();
+}
