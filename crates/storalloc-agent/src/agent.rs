@@ -95,6 +95,10 @@ pub async fn run(
             let _ = tx.send(e);
         }
     };
+    let restored = opts.backends.preflight_and_restore().await?;
+    if restored > 0 {
+        tracing::info!(host = %host, restored, "re-created storage the node had lost");
+    }
     if opts.reset {
         for h in opts.backends.list_held()? {
             opts.backends.release(h.allocation_id, h.disk).await?;
@@ -151,13 +155,15 @@ async fn session(
     tracing::info!(host = %host, node = reg.node_id, held = held_count, orphans = reg.orphans.len(), "registered");
     for orphan in &reg.orphans {
         for h in held.iter().filter(|h| h.allocation_id == *orphan) {
-            match opts.backends.release(h.allocation_id, h.disk).await {
+            match opts.backends.remove_orphan(h.clone()).await {
                 Ok(()) => emit(AgentEvent::Released {
                     hostname: host.clone(),
                     allocation_id: h.allocation_id,
                     disk: h.disk,
                 }),
-                Err(e) => tracing::warn!(host = %host, allocation = orphan, error = %e, "releasing orphan"),
+                Err(e) => {
+                    tracing::warn!(host = %host, allocation = orphan, error = %e, "releasing orphan")
+                }
             }
         }
     }

@@ -103,7 +103,11 @@ impl From<HeldBlock> for pb::HeldAllocation {
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error("disk {disk} does not exist on {host} (it has {count} disks)")]
-    NoSuchDisk { host: String, disk: u32, count: usize },
+    NoSuchDisk {
+        host: String,
+        disk: u32,
+        count: usize,
+    },
     #[error("allocation {allocation_id} on disk {disk} asks for {requested} bytes but the disk holds only {capacity}")]
     TooLarge {
         allocation_id: u64,
@@ -126,6 +130,24 @@ pub enum BackendError {
     },
     #[error("{path}: unreadable backend state: {message}")]
     Corrupt { path: String, message: String },
+    /// A system tool (btrfs, mkfs, mount, losetup, nvme) failed.
+    #[error("`{command}` failed for {path}: {detail}")]
+    Command {
+        command: String,
+        path: String,
+        detail: String,
+    },
+    /// The command itself cannot be carried out as given.
+    #[error("allocation {allocation_id}: {message}")]
+    InvalidSpec { allocation_id: u64, message: String },
+    /// The node cannot serve this disk as configured; found at start-up.
+    #[error("host {host}, disk {disk} ({backend}): {message}")]
+    Preflight {
+        host: String,
+        disk: u32,
+        backend: &'static str,
+        message: String,
+    },
 }
 
 /// A way of turning an allocation into real (or simulated) storage.
@@ -147,4 +169,26 @@ pub trait StorageBackend: Send + Sync {
 
     /// Every block this backend holds now, as it would be after a restart.
     fn list_held(&self) -> Result<Vec<HeldBlock>, BackendError>;
+
+    /// Checks, before the agent registers, that every disk this backend
+    /// serves can work (mount present, enough free space, kernel support,
+    /// privileges), so a misconfigured node fails at start, not at its first
+    /// allocation.
+    fn preflight(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+
+    /// Brings back what the backend's own records say it holds but the
+    /// kernel forgot (after a reboot: loop mounts, nvmet exports). Runs once
+    /// at start, after [`preflight`](Self::preflight), before `list_held`.
+    /// Returns how many blocks it re-created.
+    fn restore(&self) -> Result<usize, BackendError> {
+        Ok(0)
+    }
+
+    /// Removes a block found at start that the orchestrator does not know.
+    /// Same effect as `release`; separate so backends can log or keep more.
+    fn remove_orphan(&self, held: &HeldBlock) -> Result<(), BackendError> {
+        self.release(held.allocation_id, held.disk)
+    }
 }

@@ -110,7 +110,10 @@ pub fn unknown_disk_is_an_error<B: StorageBackend>(make: &dyn Fn(&Path) -> B) {
     let dir = tempfile::tempdir().unwrap();
     let b = make(dir.path());
     let err = b.apply(&spec(1, 9999, 1)).unwrap_err();
-    assert!(err.to_string().contains("9999"), "error names the disk: {err}");
+    assert!(
+        err.to_string().contains("9999"),
+        "error names the disk: {err}"
+    );
     assert!(b.list_held().unwrap().is_empty());
 }
 

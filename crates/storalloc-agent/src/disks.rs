@@ -3,6 +3,7 @@
 //! run backend calls off the runtime's worker threads.
 
 use crate::backend::{AttachmentInfo, BackendError, BlockSpec, HeldBlock, StorageBackend};
+use crate::real_backends::{self, BackendSettings};
 use crate::simulate::{SimulateBackend, SimulatedNode};
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use storalloc_core::Node;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("host {host}, disk {disk}: storage backend {backend:?} is not available in this build (known: simulate); run the server with --simulate")]
+    #[error("host {host}, disk {disk}: storage backend {backend:?} is not known (known: simulate, fs, nvmet); fix the system file or run the server with --simulate")]
     UnknownBackend {
         host: String,
         disk: usize,
@@ -36,6 +37,43 @@ impl DiskBackends {
         simulate: bool,
         state_dir: Option<&Path>,
     ) -> Result<DiskBackends, SetupError> {
+        Self::for_node_with(node, simulate, state_dir, &BackendSettings::default())
+    }
+
+    /// As [`for_node`](Self::for_node), with explicit settings for the real
+    /// backends (`fs`, `nvmet`). Their start-up checks run in
+    /// [`preflight_and_restore`](Self::preflight_and_restore).
+    pub fn for_node_with(
+        node: &Node,
+        simulate: bool,
+        state_dir: Option<&Path>,
+        settings: &BackendSettings,
+    ) -> Result<DiskBackends, SetupError> {
+        let chosen = |i: usize| -> &str {
+            if simulate {
+                "simulate"
+            } else {
+                node.disks[i].backend.as_deref().unwrap_or("nvmet")
+            }
+        };
+        let of_kind =
+            |k: &str| -> Vec<usize> { (0..node.disks.len()).filter(|&i| chosen(i) == k).collect() };
+        let (fs_disks, nvmet_disks) = (of_kind("fs"), of_kind("nvmet"));
+        let fs: Option<Arc<dyn StorageBackend>> = if fs_disks.is_empty() {
+            None
+        } else {
+            Some(Arc::new(real_backends::fs_for(node, &fs_disks)?))
+        };
+        let nvmet: Option<Arc<dyn StorageBackend>> = if nvmet_disks.is_empty() {
+            None
+        } else {
+            Some(Arc::new(real_backends::nvmet_for(
+                node,
+                &nvmet_disks,
+                settings,
+                state_dir,
+            )?))
+        };
         let sim_node = SimulatedNode {
             hostname: node.hostname.clone(),
             address: node_address(node),
@@ -60,6 +98,8 @@ impl DiskBackends {
                     }
                     per_disk.push(sim.clone().expect("set above"));
                 }
+                "fs" => per_disk.push(fs.clone().expect("built for every fs disk")),
+                "nvmet" => per_disk.push(nvmet.clone().expect("built for every nvmet disk")),
                 other => {
                     return Err(SetupError::UnknownBackend {
                         host: node.hostname.clone(),
@@ -104,19 +144,47 @@ impl DiskBackends {
         blocking(move || b.release(allocation_id, disk)).await
     }
 
+    /// Each backend once, though it may serve several disks.
+    fn distinct(&self) -> Vec<&Arc<dyn StorageBackend>> {
+        let mut seen: Vec<&Arc<dyn StorageBackend>> = Vec::new();
+        for b in &self.per_disk {
+            if !seen.iter().any(|s| Arc::ptr_eq(s, b)) {
+                seen.push(b);
+            }
+        }
+        seen
+    }
+
     /// Everything held, over the distinct backends of this node.
     pub fn list_held(&self) -> Result<Vec<HeldBlock>, BackendError> {
-        let mut seen: Vec<&Arc<dyn StorageBackend>> = Vec::new();
         let mut out = Vec::new();
-        for b in &self.per_disk {
-            if seen.iter().any(|s| Arc::ptr_eq(s, b)) {
-                continue;
-            }
-            seen.push(b);
+        for b in self.distinct() {
             out.extend(b.list_held()?);
         }
         out.sort_by_key(|h| (h.allocation_id, h.disk));
         Ok(out)
+    }
+
+    /// Start-up, before the first registration: every backend checks it can
+    /// work, then re-creates what its records hold but the kernel forgot.
+    /// Returns how many blocks were re-created.
+    pub async fn preflight_and_restore(&self) -> Result<usize, BackendError> {
+        let mut restored = 0;
+        for b in self.distinct() {
+            let b = b.clone();
+            restored += blocking(move || {
+                b.preflight()?;
+                b.restore()
+            })
+            .await?;
+        }
+        Ok(restored)
+    }
+
+    /// Removes a held block the orchestrator does not know.
+    pub async fn remove_orphan(&self, held: HeldBlock) -> Result<(), BackendError> {
+        let b = self.backend(held.disk)?;
+        blocking(move || b.remove_orphan(&held)).await
     }
 }
 

@@ -8,14 +8,23 @@
 pub mod agent;
 mod atomic_file;
 pub mod backend;
+pub mod backend_fs;
+pub mod backend_nvmet;
 pub mod backoff;
 pub mod conformance;
 pub mod disks;
+mod host_os;
 pub mod node;
+mod nvmet_configfs;
+pub mod nvmet_json;
+pub mod real_backends;
 pub mod simulate;
 
 pub use agent::{run, AgentError, AgentEvent, AgentOptions};
 pub use backend::{AttachmentInfo, BackendError, BlockSpec, HeldBlock, StorageBackend};
+pub use backend_fs::{FsBackend, FsDisk};
+pub use backend_nvmet::{allocation_nqn, NvmetBackend, NvmetConfig, NvmetDisk, NvmetPort};
 pub use backoff::Backoff;
 pub use disks::{DiskBackends, SetupError};
+pub use real_backends::BackendSettings;
 pub use simulate::{SimulateBackend, SimulatedNode};

@@ -194,6 +194,12 @@ impl StorageBackend for SimulateBackend {
     }
 
     fn list_held(&self) -> Result<Vec<HeldBlock>, BackendError> {
-        Ok(self.held.lock().expect("poisoned").values().cloned().collect())
+        Ok(self
+            .held
+            .lock()
+            .expect("poisoned")
+            .values()
+            .cloned()
+            .collect())
     }
 }

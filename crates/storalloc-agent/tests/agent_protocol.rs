@@ -5,7 +5,9 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use storalloc_agent::{AgentOptions, Backoff, DiskBackends, SimulateBackend, SimulatedNode, StorageBackend};
+use storalloc_agent::{
+    AgentOptions, Backoff, DiskBackends, SimulateBackend, SimulatedNode, StorageBackend,
+};
 use storalloc_proto::v1 as pb;
 use storalloc_proto::v1::agent_service_server::{AgentService, AgentServiceServer};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -147,7 +149,10 @@ fn allocate(command_id: u64, allocation_id: u64, disk: u32, gb: u64) -> pb::Agen
 }
 
 async fn send(fake: &Fake, cmd: pb::AgentCommand) {
-    let tx = until("the command stream", || fake.0.lock().unwrap().commands.clone()).await;
+    let tx = until("the command stream", || {
+        fake.0.lock().unwrap().commands.clone()
+    })
+    .await;
     tx.send(Ok(cmd)).await.unwrap();
 }
 
@@ -168,15 +173,27 @@ async fn result_of(fake: &Fake, command_id: u64) -> pb::CommandResult {
 async fn announces_holdings_executes_commands_and_answers_unknown_ones() {
     let dir = tempfile::tempdir().unwrap();
     let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
-    backend.apply(&storalloc_agent::conformance::spec(9, 1, 3)).unwrap();
+    backend
+        .apply(&storalloc_agent::conformance::spec(9, 1, 3))
+        .unwrap();
     let fake = Fake::default();
     let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
     let (stop, agent) = start_agent(addr, backend.clone());
 
-    let reg = until("registration", || fake.0.lock().unwrap().registers.first().cloned()).await;
+    let reg = until("registration", || {
+        fake.0.lock().unwrap().registers.first().cloned()
+    })
+    .await;
     assert_eq!(reg.node.unwrap().hostname, "ault14");
     assert_eq!(reg.held.len(), 1);
-    assert_eq!((reg.held[0].allocation_id, reg.held[0].disk, reg.held[0].capacity_bytes), (9, 1, 3 * GB));
+    assert_eq!(
+        (
+            reg.held[0].allocation_id,
+            reg.held[0].disk,
+            reg.held[0].capacity_bytes
+        ),
+        (9, 1, 3 * GB)
+    );
 
     send(&fake, allocate(1, 5, 0, 10)).await;
     let r = result_of(&fake, 1).await;
@@ -187,7 +204,14 @@ async fn announces_holdings_executes_commands_and_answers_unknown_ones() {
     assert_eq!(att.nqn, backend.nqn(5, 0));
     assert_eq!((att.address.as_str(), att.port), ("10.1.1.1", 4420));
 
-    send(&fake, pb::AgentCommand { command_id: 2, kind: None }).await;
+    send(
+        &fake,
+        pb::AgentCommand {
+            command_id: 2,
+            kind: None,
+        },
+    )
+    .await;
     let r = result_of(&fake, 2).await;
     assert_eq!(r.code(), pb::ResultCode::Unsupported);
     assert!(!r.error.is_empty());
@@ -201,12 +225,20 @@ async fn announces_holdings_executes_commands_and_answers_unknown_ones() {
         &fake,
         pb::AgentCommand {
             command_id: 4,
-            kind: Some(pb::agent_command::Kind::Release(pb::ReleaseCommand { allocation_id: 9, disk: 1 })),
+            kind: Some(pb::agent_command::Kind::Release(pb::ReleaseCommand {
+                allocation_id: 9,
+                disk: 1,
+            })),
         },
     )
     .await;
     assert_eq!(result_of(&fake, 4).await.code(), pb::ResultCode::Ok);
-    let held: Vec<u64> = backend.list_held().unwrap().iter().map(|h| h.allocation_id).collect();
+    let held: Vec<u64> = backend
+        .list_held()
+        .unwrap()
+        .iter()
+        .map(|h| h.allocation_id)
+        .collect();
     assert_eq!(held, vec![5]);
     // The stream survived the unknown command and the failure.
     assert_eq!(fake.0.lock().unwrap().registers.len(), 1);
@@ -219,14 +251,23 @@ async fn announces_holdings_executes_commands_and_answers_unknown_ones() {
 async fn releases_the_orphans_the_orchestrator_names() {
     let dir = tempfile::tempdir().unwrap();
     let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
-    backend.apply(&storalloc_agent::conformance::spec(7, 0, 1)).unwrap();
-    backend.apply(&storalloc_agent::conformance::spec(8, 1, 1)).unwrap();
+    backend
+        .apply(&storalloc_agent::conformance::spec(7, 0, 1))
+        .unwrap();
+    backend
+        .apply(&storalloc_agent::conformance::spec(8, 1, 1))
+        .unwrap();
     let fake = Fake::default();
     fake.0.lock().unwrap().orphans_next = vec![7];
     let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
     let (stop, agent) = start_agent(addr, backend.clone());
     until("orphan 7 released", || {
-        let held: Vec<u64> = backend.list_held().unwrap().iter().map(|h| h.allocation_id).collect();
+        let held: Vec<u64> = backend
+            .list_held()
+            .unwrap()
+            .iter()
+            .map(|h| h.allocation_id)
+            .collect();
         (held == vec![8]).then_some(())
     })
     .await;
@@ -247,8 +288,15 @@ async fn registers_again_when_the_session_is_unknown() {
     send(&fake, allocate(1, 21, 1, 5)).await;
     assert_eq!(result_of(&fake, 1).await.code(), pb::ResultCode::Ok);
     fake.0.lock().unwrap().unknown_sessions = true;
-    let second = until("a second registration", || fake.0.lock().unwrap().registers.get(1).cloned()).await;
-    let held: Vec<(u64, u32)> = second.held.iter().map(|h| (h.allocation_id, h.disk)).collect();
+    let second = until("a second registration", || {
+        fake.0.lock().unwrap().registers.get(1).cloned()
+    })
+    .await;
+    let held: Vec<(u64, u32)> = second
+        .held
+        .iter()
+        .map(|h| (h.allocation_id, h.disk))
+        .collect();
     assert_eq!(held, vec![(21, 1)]);
     stop.send(true).unwrap();
     agent.await.unwrap();

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use storalloc_client::v1 as pb;
 use storalloc_client::{Client, RetryPolicy};
-use storalloc_core::{Bandwidth, Bytes, Disk, Node, SchedulerConfig, StrategyKind, System, TimeSpan};
+use storalloc_core::{
+    Bandwidth, Bytes, Disk, Node, SchedulerConfig, StrategyKind, System, TimeSpan,
+};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -54,7 +56,9 @@ fn bench_system(nodes: usize, disks: usize, capacity: Bytes) -> System {
                 hostname: format!("bench{n:04}"),
                 ipv4: "127.0.0.1".into(),
                 network_bw: Bandwidth(12.5),
-                disks: (0..disks).map(|_| Disk::simple(capacity, 2.93, 3.13)).collect(),
+                disks: (0..disks)
+                    .map(|_| Disk::simple(capacity, 2.93, 3.13))
+                    .collect(),
             })
             .collect(),
     }
@@ -69,14 +73,26 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(a.clients > 0 && a.requests > 0 && a.nodes > 0 && a.disks_per_node > 0, "--clients, --requests, --nodes and --disks-per-node must be positive");
-    let disk_size: Bytes = a.disk_size.parse().map_err(|e| anyhow::anyhow!("--disk-size: {e}"))?;
+    anyhow::ensure!(
+        a.clients > 0 && a.requests > 0 && a.nodes > 0 && a.disks_per_node > 0,
+        "--clients, --requests, --nodes and --disks-per-node must be positive"
+    );
+    let disk_size: Bytes = a
+        .disk_size
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--disk-size: {e}"))?;
     let size: Bytes = a.size.parse().map_err(|e| anyhow::anyhow!("--size: {e}"))?;
     let time: TimeSpan = a.time.parse().map_err(|e| anyhow::anyhow!("--time: {e}"))?;
-    let strategy: StrategyKind = a.strategy.parse().map_err(|e| anyhow::anyhow!("--strategy: {e}"))?;
+    let strategy: StrategyKind = a
+        .strategy
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--strategy: {e}"))?;
     let system = bench_system(a.nodes, a.disks_per_node, disk_size);
     let tmp = tempfile::tempdir()?;
-    let state_dir = a.state_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let state_dir = a
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&state_dir)?;
     runtime()?.block_on(async move {
         let t0 = Instant::now();

@@ -80,10 +80,20 @@ pub struct ClientArgs {
     #[command(flatten)]
     pub at: OrchestratorArgs,
     /// Capacity; a bare number is GB (decimal), as in the original (`-s 200`).
-    #[arg(short = 's', long = "size", value_name = "SIZE", allow_hyphen_values = true)]
+    #[arg(
+        short = 's',
+        long = "size",
+        value_name = "SIZE",
+        allow_hyphen_values = true
+    )]
     pub size: String,
     /// Duration, Slurm style: `M`, `M:S`, `H:M:S`, `D-H:M:S`, or `90m`, `2h`.
-    #[arg(short = 't', long = "time", value_name = "DURATION", allow_hyphen_values = true)]
+    #[arg(
+        short = 't',
+        long = "time",
+        value_name = "DURATION",
+        allow_hyphen_values = true
+    )]
     pub time: String,
     /// Earliest start, "YYYY-MM-DD HH:MM:SS" (UTC); default now.
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
@@ -124,9 +134,16 @@ pub fn build_request(a: &ClientArgs) -> Result<pb::StorageRequest, String> {
             a.size
         ));
     }
-    let duration: TimeSpan = a.time.trim().parse().map_err(|e| format!("-t/--time: {e}"))?;
+    let duration: TimeSpan = a
+        .time
+        .trim()
+        .parse()
+        .map_err(|e| format!("-t/--time: {e}"))?;
     if duration.secs() == 0 {
-        return Err(format!("-t/--time: {:?} is zero; ask for a positive duration", a.time));
+        return Err(format!(
+            "-t/--time: {:?} is zero; ask for a positive duration",
+            a.time
+        ));
     }
     let start_unix = match &a.start_time {
         None => None,
@@ -218,6 +235,18 @@ pub fn run(a: ClientArgs) -> anyhow::Result<ExitCode> {
         if a.no_wait {
             return Ok(finish(&alloc, 0));
         }
+        // A reservation for later stays GRANTED until its start: nothing to wait for now.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        if alloc.state() == pb::AllocationState::Granted && alloc.start_unix > now + 60 {
+            say(format!(
+                "storalloc: the storage is created at {}; `storalloc status` shows when it is ready",
+                Timestamp(alloc.start_unix)
+            ));
+            return Ok(finish(&alloc, 0));
+        }
         let id = alloc.id;
         let waited = tokio::time::timeout(
             Duration::from_secs(wait_timeout.secs()),
@@ -276,7 +305,11 @@ pub fn describe_grant(a: &pb::Allocation) -> String {
     let places: Vec<String> = per_disk
         .into_iter()
         .map(|(node, disk, host, bytes)| {
-            let host = if host.is_empty() { format!("node {node}") } else { host };
+            let host = if host.is_empty() {
+                format!("node {node}")
+            } else {
+                host
+            };
             format!("{} on {host} disk {disk}", Bytes(bytes))
         })
         .collect();
@@ -312,7 +345,11 @@ pub fn attach_lines(a: &pb::Allocation) -> Vec<String> {
             let cmd = if att.connect_command.is_empty() {
                 format!(
                     "nvme connect -t {} -a {} -s {} -n {}",
-                    if att.transport.is_empty() { "tcp" } else { &att.transport },
+                    if att.transport.is_empty() {
+                        "tcp"
+                    } else {
+                        &att.transport
+                    },
                     att.address,
                     att.port,
                     att.nqn

@@ -108,10 +108,15 @@ pub async fn start_local(
 }
 
 pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
-    let system = storalloc_config::parse_system(EXAMPLE_SYSTEM, "examples/system.yml (embedded)")?.system;
-    let config = storalloc_config::parse_config(EXAMPLE_CONFIG, "examples/config.yml (embedded)")?.config;
+    let system =
+        storalloc_config::parse_system(EXAMPLE_SYSTEM, "examples/system.yml (embedded)")?.system;
+    let config =
+        storalloc_config::parse_config(EXAMPLE_CONFIG, "examples/config.yml (embedded)")?.config;
     let tmp = tempfile::tempdir().context("creating a temporary state dir")?;
-    let state_dir = a.state_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let state_dir = a
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&state_dir)?;
     runtime()?.block_on(async move {
         println!(

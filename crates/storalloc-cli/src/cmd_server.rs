@@ -51,7 +51,12 @@ fn default_state_dir() -> PathBuf {
 }
 
 /// The hosts this invocation serves.
-pub fn pick_hosts(system: &System, host: Option<&str>, all: bool, file: &Path) -> anyhow::Result<Vec<Node>> {
+pub fn pick_hosts(
+    system: &System,
+    host: Option<&str>,
+    all: bool,
+    file: &Path,
+) -> anyhow::Result<Vec<Node>> {
     if system.nodes.is_empty() {
         bail!("{}: the system has no hosts", file.display());
     }

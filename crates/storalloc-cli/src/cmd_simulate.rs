@@ -61,13 +61,20 @@ pub struct SimulateArgs {
 
 /// `uniform:NODESxDISKS:CAPACITY`, e.g. `uniform:250x4:8TB`.
 fn uniform_system(spec: &str) -> anyhow::Result<System> {
-    let usage = || format!("invalid synthetic system {spec:?}: expected uniform:NODESxDISKS:CAPACITY, e.g. uniform:250x4:8TB");
+    let usage = || {
+        format!("invalid synthetic system {spec:?}: expected uniform:NODESxDISKS:CAPACITY, e.g. uniform:250x4:8TB")
+    };
     let mut parts = spec.splitn(3, ':').skip(1);
-    let (shape, cap) = (parts.next().with_context(usage)?, parts.next().with_context(usage)?);
+    let (shape, cap) = (
+        parts.next().with_context(usage)?,
+        parts.next().with_context(usage)?,
+    );
     let (n, d) = shape.split_once('x').with_context(usage)?;
     let nodes: usize = n.parse().ok().with_context(usage)?;
     let disks: usize = d.parse().ok().with_context(usage)?;
-    let capacity: Bytes = cap.parse().map_err(|e| anyhow::anyhow!("{}: {e}", usage()))?;
+    let capacity: Bytes = cap
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", usage()))?;
     if nodes == 0 || disks == 0 || capacity == Bytes::ZERO {
         bail!("{}: nodes, disks and capacity must be positive", usage());
     }

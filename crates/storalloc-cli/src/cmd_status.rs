@@ -34,7 +34,11 @@ pub fn run(a: StatusArgs) -> anyhow::Result<ExitCode> {
 pub(crate) fn render(s: &pb::StatusResponse) -> String {
     let mut out = format!(
         "strategy {}, now {}\n",
-        if s.strategy.is_empty() { "?" } else { &s.strategy },
+        if s.strategy.is_empty() {
+            "?"
+        } else {
+            &s.strategy
+        },
         Timestamp(s.now_unix)
     );
     if s.nodes.is_empty() {
@@ -43,7 +47,10 @@ pub(crate) fn render(s: &pb::StatusResponse) -> String {
     for n in &s.nodes {
         let d = n.description.clone().unwrap_or_default();
         let hb = if n.last_heartbeat_unix > 0 {
-            format!(", last heartbeat {}s ago", (s.now_unix - n.last_heartbeat_unix).max(0))
+            format!(
+                ", last heartbeat {}s ago",
+                (s.now_unix - n.last_heartbeat_unix).max(0)
+            )
         } else {
             String::new()
         };
@@ -58,7 +65,10 @@ pub(crate) fn render(s: &pb::StatusResponse) -> String {
             out.push_str(&format!(
                 "  disk {}{}: capacity {}, used {}, free {}, {} allocation(s)\n",
                 u.disk,
-                u.medium.as_deref().map(|m| format!(" [{m}]")).unwrap_or_default(),
+                u.medium
+                    .as_deref()
+                    .map(|m| format!(" [{m}]"))
+                    .unwrap_or_default(),
                 Bytes(u.capacity_bytes),
                 Bytes(u.used_bytes),
                 Bytes(u.capacity_bytes.saturating_sub(u.used_bytes)),
@@ -90,7 +100,11 @@ pub(crate) fn render(s: &pb::StatusResponse) -> String {
             Bytes(size),
             Timestamp(a.start_unix),
             Timestamp(a.end_unix),
-            if places.is_empty() { "-".into() } else { places.join(",") },
+            if places.is_empty() {
+                "-".into()
+            } else {
+                places.join(",")
+            },
             if a.degraded { " (degraded)" } else { "" }
         ));
     }

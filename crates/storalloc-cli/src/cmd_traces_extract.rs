@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use storalloc_core::Bytes;
-use storalloc_darshan::DarshanLog;
+use storalloc_darshan::{ReadOptions, Reader};
 use storalloc_traces::extract::{darshan_logs, keep_min_bytes, theta_csv};
 use storalloc_traces::IOJob;
 
@@ -44,7 +44,9 @@ pub enum CsvBytes {
 }
 
 fn parse_bytes(s: &str) -> Result<u64, String> {
-    Bytes::parse_exact(s, 1).map(|b| b.0).map_err(|e| e.to_string())
+    Bytes::parse_exact(s, 1)
+        .map(|b| b.0)
+        .map_err(|e| e.to_string())
 }
 
 pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
@@ -73,8 +75,9 @@ fn from_logs(paths: &[PathBuf], strict: bool) -> anyhow::Result<Vec<IOJob>> {
     let logs = darshan_logs::find_logs(paths)?;
     let mut runs = Vec::with_capacity(logs.len());
     let mut skipped = 0usize;
+    let mut reader = Reader::new(ReadOptions::default());
     for path in &logs {
-        match DarshanLog::open(path) {
+        match reader.open(path) {
             Ok(log) => runs.push(darshan_logs::log_io(&log, path)),
             Err(e) if !strict => {
                 eprintln!("skipping {}: {e}", path.display());

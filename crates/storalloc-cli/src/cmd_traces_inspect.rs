@@ -32,18 +32,17 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
 
 /// The JSON shape of `expected-pydarshan-3.5.0.json`'s per-log objects.
 pub fn summary_json(s: &Summary) -> Value {
-    let io: Map<String, Value> = s
-        .io
-        .iter()
-        .map(|(module, t)| {
-            let totals = json!({
-                "records": t.records,
-                "bytes_read": t.bytes_read,
-                "bytes_written": t.bytes_written,
-            });
-            (module.to_string(), totals)
-        })
-        .collect();
+    let io: Map<String, Value> =
+        s.io.iter()
+            .map(|(module, t)| {
+                let totals = json!({
+                    "records": t.records,
+                    "bytes_read": t.bytes_read,
+                    "bytes_written": t.bytes_written,
+                });
+                (module.to_string(), totals)
+            })
+            .collect();
     json!({
         "log_version": s.log_version,
         "jobid": s.jobid,
@@ -90,7 +89,10 @@ fn module_totals(out: &mut String, table: &CounterTable) {
         }
     }
     for (i, name) in table.fcounter_names().iter().enumerate() {
-        let values = table.records().map(|r| r.fcounters[i]).filter(|v| *v >= 0.0);
+        let values = table
+            .records()
+            .map(|r| r.fcounters[i])
+            .filter(|v| *v >= 0.0);
         let value = if name.ends_with("_START_TIMESTAMP") {
             values.fold(f64::INFINITY, f64::min)
         } else if name.ends_with("_END_TIMESTAMP") || name.contains("_MAX_") {
@@ -123,13 +125,28 @@ fn human(log: &DarshanLog) -> String {
     for (k, v) in &j.metadata {
         let _ = writeln!(out, "# metadata: {k} = {v}");
     }
-    let _ = writeln!(out, "# partial log: {}", if log.is_partial() { "yes" } else { "no" });
-    let _ = writeln!(out, "\n# log file regions\n# -------------------------------------------------------");
+    let _ = writeln!(
+        out,
+        "# partial log: {}",
+        if log.is_partial() { "yes" } else { "no" }
+    );
+    let _ = writeln!(
+        out,
+        "\n# log file regions\n# -------------------------------------------------------"
+    );
     let _ = writeln!(out, "# header: {} bytes (uncompressed)", h.size());
     let _ = writeln!(out, "# job data: {} bytes (compressed)", h.job_map.len);
-    let _ = writeln!(out, "# record table: {} bytes (compressed), {} names", h.name_map.len, log.name_record_count());
+    let _ = writeln!(
+        out,
+        "# record table: {} bytes (compressed), {} names",
+        h.name_map.len,
+        log.name_record_count()
+    );
     for m in &log.modules {
-        let name = m.slot.module.map_or_else(|| format!("slot {}", m.slot.slot), |id| id.name().to_string());
+        let name = m.slot.module.map_or_else(
+            || format!("slot {}", m.slot.slot),
+            |id| id.name().to_string(),
+        );
         let what = match &m.data {
             ModuleData::Counters(t) => format!("{} records", t.len()),
             ModuleData::Lustre(r) => format!("{} records", r.len()),
@@ -148,7 +165,12 @@ fn human(log: &DarshanLog) -> String {
     }
     for m in &log.modules {
         if let ModuleData::Counters(t) = &m.data {
-            let _ = writeln!(out, "\n# *** {} totals over {} records ***", t.module(), t.len());
+            let _ = writeln!(
+                out,
+                "\n# *** {} totals over {} records ***",
+                t.module(),
+                t.len()
+            );
             module_totals(&mut out, t);
         }
     }

@@ -21,14 +21,25 @@ fn orchestrator_killed_during_a_burst_loses_and_duplicates_nothing() {
     let config = live.config.to_str().unwrap().to_string();
     let spawn_client = |i: usize| {
         std::process::Command::new(BIN)
-            .args(["client", "-c", &config, "-s", &format!("{}", 10 + i), "-t", "1:00:00", "--json"])
+            .args([
+                "client",
+                "-c",
+                &config,
+                "-s",
+                &format!("{}", 10 + i),
+                "-t",
+                "1:00:00",
+                "--json",
+            ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     };
     let mut clients: Vec<_> = (0..CLIENTS / 2).map(spawn_client).collect();
-    live.wait_status("a first grant", 20, |s| !s["allocations"].as_array().unwrap().is_empty());
+    live.wait_status("a first grant", 20, |s| {
+        !s["allocations"].as_array().unwrap().is_empty()
+    });
     live.kill_orchestrator();
     clients.extend((CLIENTS / 2..CLIENTS).map(spawn_client));
     std::thread::sleep(Duration::from_millis(300));
@@ -46,7 +57,10 @@ fn orchestrator_killed_during_a_burst_loses_and_duplicates_nothing() {
         );
         let a: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
         assert_eq!(a["state"], "allocated", "{a}");
-        assert!(ids.insert(a["id"].as_u64().unwrap()), "two clients got the same allocation: {a}");
+        assert!(
+            ids.insert(a["id"].as_u64().unwrap()),
+            "two clients got the same allocation: {a}"
+        );
         assert!(request_ids.insert(a["request_id"].as_str().unwrap().to_string()));
     }
     let s = live.wait_nodes_up(1);
@@ -57,7 +71,11 @@ fn orchestrator_killed_during_a_burst_loses_and_duplicates_nothing() {
         .iter()
         .filter(|a| a["state"] == "allocated" || a["state"] == "granted")
         .collect();
-    assert_eq!(live_allocs.len(), CLIENTS, "one allocation per client: {s:#}");
+    assert_eq!(
+        live_allocs.len(),
+        CLIENTS,
+        "one allocation per client: {s:#}"
+    );
     let seen: HashSet<_> = live_allocs
         .iter()
         .map(|a| a["request_id"].as_str().unwrap().to_string())
@@ -77,22 +95,33 @@ fn a_storage_server_killed_and_restarted_keeps_its_allocations() {
     assert_eq!(code, 0, "{all}");
     let a = json.unwrap();
     let id = a["id"].as_u64().unwrap();
-    let nqn = a["placements"][0]["attachment"]["nqn"].as_str().unwrap().to_string();
+    let nqn = a["placements"][0]["attachment"]["nqn"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let mut server = live.servers.pop().unwrap();
     server.kill();
     live.start_server();
     let s = live.wait_status("the server back with its allocation", 20, |s| {
         s["nodes"][0]["state"] == "up"
-            && allocation(s, id).map(|a| a["state"] == "allocated").unwrap_or(false)
+            && allocation(s, id)
+                .map(|a| a["state"] == "allocated")
+                .unwrap_or(false)
             && live.servers[0].log_text().contains("registered")
     });
     assert_invariants(&s);
     assert_eq!(used_bytes(&s), 100_000_000_000);
     let log = live.servers[0].log_text();
-    assert!(log.contains("holding 1 block"), "the restarted server announced what it holds: {log}");
+    assert!(
+        log.contains("holding 1 block"),
+        "the restarted server announced what it holds: {log}"
+    );
     let held = std::fs::read_to_string(live.agent_dir().join("simulate-live1.json")).unwrap();
-    assert!(held.contains(&nqn), "the allocation was not released as an orphan: {held}");
+    assert!(
+        held.contains(&nqn),
+        "the allocation was not released as an orphan: {held}"
+    );
     // And it still serves new requests.
     let (code, json, all) = live.client(&["-s", "50", "-t", "1:00:00"]);
     assert_eq!(code, 0, "{all}");

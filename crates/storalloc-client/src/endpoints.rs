@@ -31,8 +31,11 @@ pub fn read_endpoints(path: &Path) -> Result<Endpoints, ClientError> {
         message,
     };
     let bytes = std::fs::read(&file).map_err(|e| err(e.to_string()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| err(format!("expected {{\"client\": \"HOST:PORT\", \"server\": \"HOST:PORT\"}}: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        err(format!(
+            "expected {{\"client\": \"HOST:PORT\", \"server\": \"HOST:PORT\"}}: {e}"
+        ))
+    })
 }
 
 /// Polls until the file exists and parses, or `timeout` passes.
@@ -65,6 +68,9 @@ mod tests {
         assert_eq!(read_endpoints(dir.path()).unwrap(), want);
         assert_eq!(read_endpoints(&f).unwrap(), want);
         std::fs::write(&f, "{}").unwrap();
-        assert!(read_endpoints(&f).unwrap_err().to_string().contains("client"));
+        assert!(read_endpoints(&f)
+            .unwrap_err()
+            .to_string()
+            .contains("client"));
     }
 }

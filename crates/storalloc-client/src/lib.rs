@@ -79,7 +79,10 @@ pub struct Client {
 /// Transport-level failures worth retrying; anything else is the
 /// orchestrator's answer and is returned as is.
 fn retryable(s: &tonic::Status) -> bool {
-    matches!(s.code(), Code::Unavailable | Code::Cancelled | Code::Unknown)
+    matches!(
+        s.code(),
+        Code::Unavailable | Code::Cancelled | Code::Unknown
+    )
 }
 
 impl Client {

@@ -119,7 +119,10 @@ async fn waits_for_an_orchestrator_that_starts_late() {
         serve_on(f2, l).await;
     });
     let c = Client::new(&addr.to_string(), quick()).unwrap();
-    let r = c.submit("req-1", pb::StorageRequest::default()).await.unwrap();
+    let r = c
+        .submit("req-1", pb::StorageRequest::default())
+        .await
+        .unwrap();
     assert_eq!(r.allocation.unwrap().state(), pb::AllocationState::Granted);
     assert_eq!(fake.submits.lock().unwrap().as_slice(), ["req-1"]);
 }
@@ -148,7 +151,10 @@ async fn the_orchestrators_own_errors_are_not_retried() {
     let c = Client::new(&addr.to_string(), quick()).unwrap();
     let err = c.get(9).await.unwrap_err();
     assert_eq!(err.code(), Some(tonic::Code::NotFound));
-    assert!(err.to_string().contains("allocation 9 does not exist"), "{err}");
+    assert!(
+        err.to_string().contains("allocation 9 does not exist"),
+        "{err}"
+    );
     assert_eq!(*fake.gets.lock().unwrap(), 1);
 }
 

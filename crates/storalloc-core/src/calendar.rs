@@ -200,16 +200,24 @@ impl DiskCalendar {
 
     /// First change point `k > x` at which the level becomes `> limit`.
     pub fn first_above(&self, x: i64, limit: i64) -> Option<i64> {
-        self.find_first(self.root, self.base, x, &|off, n: &Node| off + n.maxp > limit, &|lv| {
-            lv > limit
-        })
+        self.find_first(
+            self.root,
+            self.base,
+            x,
+            &|off, n: &Node| off + n.maxp > limit,
+            &|lv| lv > limit,
+        )
     }
 
     /// First change point `k > x` at which the level becomes `≤ limit`.
     pub fn first_at_or_below(&self, x: i64, limit: i64) -> Option<i64> {
-        self.find_first(self.root, self.base, x, &|off, n: &Node| off + n.minp <= limit, &|lv| {
-            lv <= limit
-        })
+        self.find_first(
+            self.root,
+            self.base,
+            x,
+            &|off, n: &Node| off + n.minp <= limit,
+            &|lv| lv <= limit,
+        )
     }
 
     /// Change points at or after the horizon, as `(time, delta)`, in time order.
@@ -281,7 +289,11 @@ impl DiskCalendar {
             }
             let node = &self.nodes[n as usize];
             if lo.is_none() && hi.is_none() {
-                return if min { off + node.minp } else { off + node.maxp };
+                return if min {
+                    off + node.minp
+                } else {
+                    off + node.maxp
+                };
             }
             let lsum = self.nodes[node.left as usize].sum;
             if lo.is_some_and(|lo| node.key <= lo) {

@@ -5,8 +5,9 @@ use crate::units::Bytes;
 /// A size for people: whole GB when exact, else GB with up to 3 decimals.
 pub fn fmt_bytes(b: Bytes) -> String {
     let gb = Bytes::GB;
-    if b.0 % gb == 0 {
-        return format!("{} GB", b.0 / gb);
+    let (whole, rest) = (b.0 / gb, b.0 % gb);
+    if rest == 0 {
+        return format!("{whole} GB");
     }
     if b.0 >= gb / 1000 {
         let s = format!("{:.3}", b.as_gb_f64());

@@ -155,6 +155,18 @@ impl FreeIndex {
             .map(|&(k, d)| (f64::from_bits(k), d as usize))
     }
 
+    /// The first change point at or after `from` (and at most `latest`)
+    /// where the use of an allowed disk drops.
+    pub fn next_drop(&self, from: i64, latest: i64, allows: impl Fn(usize) -> bool) -> Option<i64> {
+        if from > latest {
+            return None;
+        }
+        self.events
+            .range((from, 0)..=(latest, u32::MAX))
+            .find(|(&(_, d), &delta)| delta < 0 && allows(d as usize))
+            .map(|(&(t, _), _)| t)
+    }
+
     /// Forget change points before `horizon`; the index time moves up to it
     /// if it was earlier. Returns the disks that had such change points.
     pub fn compact(&mut self, horizon: i64, cals: &[DiskCalendar]) -> Vec<usize> {

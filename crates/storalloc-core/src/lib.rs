@@ -19,7 +19,7 @@ pub mod system;
 pub mod units;
 
 pub use calendar::DiskCalendar;
-pub use decision::{Allocation, Decision, Grant, Placement, RefusalReason, Refusal};
+pub use decision::{Allocation, Decision, Grant, Placement, Refusal, RefusalReason};
 pub use request::{AllocId, Request, RequestError};
 pub use scheduler::{CoreError, InvariantViolation, Scheduler, SchedulerConfig};
 pub use strategy::{StrategyKind, UnknownStrategy};

@@ -62,3 +62,63 @@ fn unreserve(st: &mut State, d: usize, start: i64, end: i64, size: i64, id: Allo
         spans.remove(i);
     }
 }
+
+/// The earliest start after `t` (at most `latest`) worth trying once
+/// placing `sizes` at `t` failed on block `miss`.
+///
+/// No start before the time the failing block fits some allowed disk on
+/// its own can work. For a single block that time is the answer. For
+/// several blocks, moving the start can only help once the window has lost
+/// a moment of higher use, i.e. at a change point where some allowed
+/// disk's use drops, so the next such change point at or after that time is
+/// the next candidate.
+pub(crate) fn next_start(
+    st: &State,
+    f: &Filter,
+    blocks: usize,
+    miss: &BlockMiss,
+    t: i64,
+    dur: i64,
+    latest: i64,
+) -> Option<i64> {
+    let from = t.checked_add(1)?;
+    let alone = earliest_any(st, f, miss.size, from, latest, dur)?;
+    if blocks == 1 {
+        return Some(alone);
+    }
+    st.index.next_drop(alone, latest, |d| f.allows(d))
+}
+
+/// Earliest `t` in `[from, latest]` at which a block of `size` fits on
+/// some allowed disk for `dur`.
+pub(crate) fn earliest_any(
+    st: &State,
+    f: &Filter,
+    size: i64,
+    from: i64,
+    latest: i64,
+    dur: i64,
+) -> Option<i64> {
+    let mut best: Option<i64> = None;
+    for d in f.iter(st.disks.len()) {
+        let bound = best.map_or(latest, |b| b - 1);
+        if bound < from {
+            break;
+        }
+        let limit = st.disks[d].cap - size;
+        if let Some(t) = st.cals[d].earliest_fit(from, bound, dur, limit) {
+            best = Some(t);
+        }
+    }
+    best
+}
+
+/// Whether a block of `size` fits some allowed disk in `[t, t + dur)`.
+pub(crate) fn fits_somewhere(st: &State, f: &Filter, size: i64, t: i64, dur: i64) -> bool {
+    let b = Block {
+        size,
+        start: t,
+        end: t.saturating_add(dur),
+    };
+    f.iter(st.disks.len()).any(|d| st.free(d, &b) >= size)
+}

@@ -125,7 +125,10 @@ impl Scheduler {
         }
         let mut globals = Vec::with_capacity(alloc.placements.len());
         for p in &alloc.placements {
-            let g = self.st.global(p.disk).ok_or(CoreError::UnknownDisk(p.disk))?;
+            let g = self
+                .st
+                .global(p.disk)
+                .ok_or(CoreError::UnknownDisk(p.disk))?;
             if p.capacity == Bytes::ZERO {
                 return Err(CoreError::InvalidChange(format!(
                     "allocation {id} has an empty placement on {}",
@@ -179,11 +182,15 @@ impl Scheduler {
         let now = now.0;
         for seg in live.segments() {
             let g = self.global_of(&live, seg.placement);
-            self.st.add_range(g, seg.t0.max(now), seg.t1, -(seg.cap as i64));
+            self.st
+                .add_range(g, seg.t0.max(now), seg.t1, -(seg.cap as i64));
         }
         let new_end = live.alloc.end.0.min(now);
         for p in &live.alloc.placements {
-            let g = self.st.global(p.disk).expect("placements name existing disks");
+            let g = self
+                .st
+                .global(p.disk)
+                .expect("placements name existing disks");
             for s in self.st.spans[g].iter_mut().filter(|s| s.id == id) {
                 s.end = s.end.min(new_end);
             }
@@ -222,7 +229,13 @@ impl Scheduler {
                 "cannot shrink allocation {id} to zero; release it instead"
             )));
         }
-        let largest = live.alloc.placements.iter().map(|p| p.capacity.0).max().unwrap_or(0);
+        let largest = live
+            .alloc
+            .placements
+            .iter()
+            .map(|p| p.capacity.0)
+            .max()
+            .unwrap_or(0);
         if x > largest {
             return Err(CoreError::InvalidChange(format!(
                 "cannot grow allocation {id}: {} asked per placement, its largest placement is {}",
@@ -235,7 +248,8 @@ impl Scheduler {
         for seg in segments {
             if seg.cap > x {
                 let g = self.global_of(&self.live[&id], seg.placement);
-                self.st.add_range(g, seg.t0.max(from), seg.t1, -((seg.cap - x) as i64));
+                self.st
+                    .add_range(g, seg.t0.max(from), seg.t1, -((seg.cap - x) as i64));
             }
         }
         let live = self.live.get_mut(&id).expect("checked above");
@@ -338,7 +352,9 @@ impl Scheduler {
 
     fn global_of(&self, live: &Live, placement: usize) -> usize {
         let p: &Placement = &live.alloc.placements[placement];
-        self.st.global(p.disk).expect("placements name existing disks")
+        self.st
+            .global(p.disk)
+            .expect("placements name existing disks")
     }
 
     fn drop_spans(&mut self, live: &Live) {

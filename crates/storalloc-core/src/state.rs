@@ -204,8 +204,9 @@ impl State {
         let mut best: Option<(usize, i64)> = None;
         for d in f.iter(self.disks.len()) {
             let free = self.free(d, b);
-            if best.map_or(true, |(_, bf)| free > bf) {
-                best = Some((d, free));
+            match best {
+                Some((_, bf)) if free <= bf => {}
+                _ => best = Some((d, free)),
             }
         }
         best

@@ -3,22 +3,41 @@
 mod common;
 
 use common::*;
-use storalloc_core::{AllocId, Allocation, Bytes, Placement, RefusalReason, Request, Scheduler, StrategyKind, TimeSpan};
+use storalloc_core::{
+    AllocId, Allocation, Bytes, Placement, RefusalReason, Request, Scheduler, StrategyKind,
+    TimeSpan,
+};
 
 fn occupy(s: &mut Scheduler, id: u64, d: storalloc_core::DiskRef, cap_gb: u64) {
     s.restore(Allocation {
         id: AllocId(id),
         start: at_min(0),
         end: at_min(60),
-        placements: vec![Placement { disk: d, capacity: gb(cap_gb) }],
+        placements: vec![Placement {
+            disk: d,
+            capacity: gb(cap_gb),
+        }],
     })
     .unwrap();
 }
 
 #[test]
 fn refusal_names_the_window_and_the_largest_free_space() {
-    let mut s = sched(system(&[&[600, 600], &[600, 600], &[600, 600]]), StrategyKind::WorstFit);
-    for (i, (n, d, used)) in [(0, 0, 300), (0, 1, 350), (1, 0, 400), (1, 1, 300), (2, 0, 590), (2, 1, 280)].into_iter().enumerate() {
+    let mut s = sched(
+        system(&[&[600, 600], &[600, 600], &[600, 600]]),
+        StrategyKind::WorstFit,
+    );
+    for (i, (n, d, used)) in [
+        (0, 0, 300),
+        (0, 1, 350),
+        (1, 0, 400),
+        (1, 1, 300),
+        (2, 0, 590),
+        (2, 1, 280),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         occupy(&mut s, 100 + i as u64, disk(n, d), used);
     }
     let r = refused(&mut s, 1, &req(500, 60, 0));
@@ -33,8 +52,14 @@ fn refusal_names_the_window_and_the_largest_free_space() {
 #[test]
 fn grant_names_the_disk_the_reason_and_the_window() {
     // Eight disks; node 0 disk 3 (1600 GB, 200 in use) is 87.5% free, the others less.
-    let mut s = sched(system(&[&[400, 400, 400, 1600], &[400, 400, 400, 400]]), StrategyKind::WorstFit);
-    for (i, (n, d)) in [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (1, 3)].into_iter().enumerate() {
+    let mut s = sched(
+        system(&[&[400, 400, 400, 1600], &[400, 400, 400, 400]]),
+        StrategyKind::WorstFit,
+    );
+    for (i, (n, d)) in [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (1, 3)]
+        .into_iter()
+        .enumerate()
+    {
         occupy(&mut s, 100 + i as u64, disk(n, d), 100);
     }
     occupy(&mut s, 200, disk(0, 3), 200);
@@ -76,9 +101,15 @@ fn invalid_duplicate_and_unmatched_requests_say_why() {
     let mut s = sched(system(&[&[100]]), StrategyKind::WorstFit);
     let r = refused(&mut s, 1, &Request::new(Bytes::ZERO, mins(10), at_min(0)));
     assert!(matches!(r.reason, RefusalReason::Invalid(_)));
-    assert_eq!(r.explanation, "invalid request: capacity must be greater than zero");
+    assert_eq!(
+        r.explanation,
+        "invalid request: capacity must be greater than zero"
+    );
     let r = refused(&mut s, 1, &Request::new(gb(1), TimeSpan(0), at_min(0)));
-    assert_eq!(r.explanation, "invalid request: duration must be greater than zero");
+    assert_eq!(
+        r.explanation,
+        "invalid request: duration must be greater than zero"
+    );
 
     grant(&mut s, 7, &req(10, 60, 0));
     let r = refused(&mut s, 7, &req(10, 60, 0));
@@ -89,9 +120,15 @@ fn invalid_duplicate_and_unmatched_requests_say_why() {
     assert_eq!(r.explanation, "no available disk matches tier \"gold\"");
     s.set_node_available(0, false).unwrap();
     let r = refused(&mut s, 9, &req(10, 60, 0));
-    assert_eq!(r.explanation, "no disk is available (1 of 1 nodes are unavailable)");
+    assert_eq!(
+        r.explanation,
+        "no disk is available (1 of 1 nodes are unavailable)"
+    );
 
     let mut s = sched(system(&[&[100], &[300]]), StrategyKind::BestFit);
     let r = refused(&mut s, 1, &req(500, 60, 0));
-    assert_eq!(r.explanation, "500 GB does not fit on any matching disk: the largest holds 300 GB");
+    assert_eq!(
+        r.explanation,
+        "500 GB does not fit on any matching disk: the largest holds 300 GB"
+    );
 }

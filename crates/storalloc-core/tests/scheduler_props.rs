@@ -6,16 +6,38 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use storalloc_core::{AllocId, Bytes, Decision, Request, Scheduler, SchedulerConfig, StrategyKind, TimeSpan};
+use storalloc_core::{
+    AllocId, Bytes, Decision, Request, Scheduler, SchedulerConfig, StrategyKind, TimeSpan,
+};
 
 #[derive(Debug, Clone)]
 enum Op {
-    Submit { cap_gb: u64, dur_min: u64, offset_min: i64, max_delay_min: Option<u64>, block_gb: Option<u64> },
-    Release { which: usize, offset_min: i64 },
-    Cancel { which: usize },
-    Shrink { which: usize, to_gb: u64, offset_min: i64 },
-    Advance { by_min: i64 },
-    Node { node: u32, up: bool },
+    Submit {
+        cap_gb: u64,
+        dur_min: u64,
+        offset_min: i64,
+        max_delay_min: Option<u64>,
+        block_gb: Option<u64>,
+    },
+    Release {
+        which: usize,
+        offset_min: i64,
+    },
+    Cancel {
+        which: usize,
+    },
+    Shrink {
+        which: usize,
+        to_gb: u64,
+        offset_min: i64,
+    },
+    Advance {
+        by_min: i64,
+    },
+    Node {
+        node: u32,
+        up: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -31,7 +53,13 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Run the stream; return every decision (as text) and the final state.
-fn run(kind: StrategyKind, seed: u64, retry: bool, block_gb: Option<u64>, ops: &[Op]) -> Vec<String> {
+fn run(
+    kind: StrategyKind,
+    seed: u64,
+    retry: bool,
+    block_gb: Option<u64>,
+    ops: &[Op],
+) -> Vec<String> {
     let sys = system(&[&[500, 1000], &[800], &[300, 300, 600]]);
     let mut cfg = SchedulerConfig::new(kind);
     cfg.seed = seed;
@@ -44,7 +72,13 @@ fn run(kind: StrategyKind, seed: u64, retry: bool, block_gb: Option<u64>, ops: &
     let mut log = Vec::new();
     for o in ops {
         match o {
-            Op::Submit { cap_gb, dur_min, offset_min, max_delay_min, block_gb } => {
+            Op::Submit {
+                cap_gb,
+                dur_min,
+                offset_min,
+                max_delay_min,
+                block_gb,
+            } => {
                 let mut r = Request::new(gb(*cap_gb), mins(*dur_min), at_min(now + offset_min));
                 if let Some(d) = max_delay_min {
                     r = r.with_max_delay(mins(*d));
@@ -82,10 +116,17 @@ fn run(kind: StrategyKind, seed: u64, retry: bool, block_gb: Option<u64>, ops: &
                     log.push(format!("{:?}", s.cancel(AllocId(id))));
                 }
             }
-            Op::Shrink { which, to_gb, offset_min } => {
+            Op::Shrink {
+                which,
+                to_gb,
+                offset_min,
+            } => {
                 if !ids.is_empty() {
                     let id = ids[which % ids.len()];
-                    log.push(format!("{:?}", s.shrink(AllocId(id), gb(*to_gb), at_min(now + offset_min))));
+                    log.push(format!(
+                        "{:?}",
+                        s.shrink(AllocId(id), gb(*to_gb), at_min(now + offset_min))
+                    ));
                 }
             }
             Op::Advance { by_min } => {
@@ -104,12 +145,21 @@ fn run(kind: StrategyKind, seed: u64, retry: bool, block_gb: Option<u64>, ops: &
             panic!("after {o:?}: {e}");
         }
         // Every peak the scheduler reports stays within capacity.
-        for (r, d) in s.system().disks().map(|(r, d)| (r, d.capacity)).collect::<Vec<_>>() {
+        for (r, d) in s
+            .system()
+            .disks()
+            .map(|(r, d)| (r, d.capacity))
+            .collect::<Vec<_>>()
+        {
             assert!(s.peak_usage(r, at_min(now), at_min(now + 600)) <= d);
         }
     }
     for a in s.allocations() {
-        assert!(ids.contains(&a.id.0), "allocation {} should not be live", a.id);
+        assert!(
+            ids.contains(&a.id.0),
+            "allocation {} should not be live",
+            a.id
+        );
     }
     log
 }
@@ -152,11 +202,21 @@ fn never_panics_on_extreme_requests() {
     for kind in StrategyKind::ALL {
         let mut s = sched(system(&[&[100], &[50]]), kind);
         let extremes = [
-            Request::new(Bytes(u64::MAX), TimeSpan(u64::MAX), storalloc_core::Timestamp(i64::MAX)),
+            Request::new(
+                Bytes(u64::MAX),
+                TimeSpan(u64::MAX),
+                storalloc_core::Timestamp(i64::MAX),
+            ),
             Request::new(Bytes(1), TimeSpan(1), storalloc_core::Timestamp(i64::MIN)),
             Request::new(Bytes(u64::MAX), TimeSpan(1), at_min(0)).with_block_size(Bytes(1)),
-            Request::new(gb(120), TimeSpan(u64::MAX / 2), at_min(0)).with_max_delay(TimeSpan(u64::MAX)),
-            Request::new(gb(10), TimeSpan(60), storalloc_core::Timestamp(i64::MAX - 100)).with_max_delay(TimeSpan(u64::MAX)),
+            Request::new(gb(120), TimeSpan(u64::MAX / 2), at_min(0))
+                .with_max_delay(TimeSpan(u64::MAX)),
+            Request::new(
+                gb(10),
+                TimeSpan(60),
+                storalloc_core::Timestamp(i64::MAX - 100),
+            )
+            .with_max_delay(TimeSpan(u64::MAX)),
             Request::new(Bytes(0), TimeSpan(60), at_min(0)),
         ];
         for (i, r) in extremes.iter().enumerate() {

@@ -15,7 +15,10 @@ fn occupy(s: &mut Scheduler, id: u64, d: storalloc_core::DiskRef, cap_gb: u64, f
         id: AllocId(id),
         start: at_min(from),
         end: at_min(to),
-        placements: vec![Placement { disk: d, capacity: gb(cap_gb) }],
+        placements: vec![Placement {
+            disk: d,
+            capacity: gb(cap_gb),
+        }],
     })
     .unwrap();
 }
@@ -48,19 +51,31 @@ fn random_alloc_only_picks_disks_with_room() {
 fn random_alloc_uses_every_disk_with_room() {
     let mut seen = std::collections::BTreeSet::new();
     for seed in 0..40 {
-        let mut s = with_seed(StrategyKind::RandomAlloc, system(&[&[100, 100], &[100]]), seed);
+        let mut s = with_seed(
+            StrategyKind::RandomAlloc,
+            system(&[&[100, 100], &[100]]),
+            seed,
+        );
         occupy(&mut s, 100, disk(0, 1), 95, 0, 60);
         seen.insert(grant(&mut s, 1, &req(10, 60, 0))[0]);
     }
-    assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![disk(0, 0), disk(1, 0)]);
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        vec![disk(0, 0), disk(1, 0)]
+    );
 }
 
 // ---------- round_robin ----------
 
 #[test]
 fn round_robin_cycles_in_node_disk_order() {
-    let mut s = sched(system(&[&[100, 100], &[100, 100]]), StrategyKind::RoundRobin);
-    let order: Vec<_> = (0..5).map(|i| grant(&mut s, i, &req(10, 60, 0))[0]).collect();
+    let mut s = sched(
+        system(&[&[100, 100], &[100, 100]]),
+        StrategyKind::RoundRobin,
+    );
+    let order: Vec<_> = (0..5)
+        .map(|i| grant(&mut s, i, &req(10, 60, 0))[0])
+        .collect();
     assert_eq!(
         order,
         vec![disk(0, 0), disk(0, 1), disk(1, 0), disk(1, 1), disk(0, 0)]
@@ -69,7 +84,10 @@ fn round_robin_cycles_in_node_disk_order() {
 
 #[test]
 fn round_robin_skips_full_disks_and_accepts_an_exact_fit() {
-    let mut s = sched(system(&[&[100, 100], &[100, 100]]), StrategyKind::RoundRobin);
+    let mut s = sched(
+        system(&[&[100, 100], &[100, 100]]),
+        StrategyKind::RoundRobin,
+    );
     occupy(&mut s, 100, disk(0, 0), 60, 0, 60);
     occupy(&mut s, 101, disk(0, 1), 60, 0, 60);
     occupy(&mut s, 102, disk(1, 0), 60, 0, 60);
@@ -78,7 +96,11 @@ fn round_robin_skips_full_disks_and_accepts_an_exact_fit() {
     let d = s.submit(AllocId(1), &req(100, 60, 0), at_min(0));
     let g = d.grant().expect("granted");
     assert_eq!(g.allocation.placements[0].disk, disk(1, 1));
-    assert!(g.explanation.contains("after 3 without room"), "{}", g.explanation);
+    assert!(
+        g.explanation.contains("after 3 without room"),
+        "{}",
+        g.explanation
+    );
     // The cursor moved past node 1 disk 1: the next 10 GB goes to node 0 disk 0.
     assert_eq!(grant(&mut s, 2, &req(10, 60, 0)), vec![disk(0, 0)]);
 }
@@ -86,7 +108,10 @@ fn round_robin_skips_full_disks_and_accepts_an_exact_fit() {
 #[test]
 fn round_robin_refuses_after_five_rejected_candidates() {
     // Six disks, only the sixth has room: five rejections, then refusal.
-    let mut s = sched(system(&[&[100, 100, 100], &[100, 100, 100]]), StrategyKind::RoundRobin);
+    let mut s = sched(
+        system(&[&[100, 100, 100], &[100, 100, 100]]),
+        StrategyKind::RoundRobin,
+    );
     for i in 0..5u32 {
         occupy(&mut s, 100 + i as u64, disk(i / 3, i % 3), 90, 0, 60);
     }
@@ -145,7 +170,10 @@ fn worst_fit_breaks_ties_at_random() {
         occupy(&mut s, 100, disk(0, 2), 150, 0, 60); // 25% free, never chosen
         seen.insert(grant(&mut s, 1, &req(10, 60, 0))[0]);
     }
-    assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![disk(0, 0), disk(0, 1)]);
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        vec![disk(0, 0), disk(0, 1)]
+    );
 }
 
 #[test]
@@ -155,7 +183,12 @@ fn best_fit_leaves_the_least_free_space() {
     let d = s.submit(AllocId(1), &req(100, 60, 0), at_min(0));
     let g = d.grant().unwrap();
     assert_eq!(g.allocation.placements[0].disk, disk(0, 1));
-    assert!(g.explanation.contains("leaves 300 GB free, the least of 3 disks with room"), "{}", g.explanation);
+    assert!(
+        g.explanation
+            .contains("leaves 300 GB free, the least of 3 disks with room"),
+        "{}",
+        g.explanation
+    );
     // 350 GB: disk 1 has 300 left (no room); leaves 150 on disk 0, 250 on disk 2.
     assert_eq!(grant(&mut s, 2, &req(350, 60, 0)), vec![disk(0, 0)]);
 }
@@ -167,7 +200,10 @@ fn bw_node(network: f64, disks: &[(f64, f64)]) -> Node {
         hostname: "n".into(),
         ipv4: String::new(),
         network_bw: Bandwidth(network),
-        disks: disks.iter().map(|&(w, r)| Disk::simple(gb(1000), w, r)).collect(),
+        disks: disks
+            .iter()
+            .map(|&(w, r)| Disk::simple(gb(1000), w, r))
+            .collect(),
     }
 }
 
@@ -177,7 +213,10 @@ fn worst_case_follows_the_original_formula() {
     // Node 0 (network 5.0): disk A (w 2.0, r 3.0), disk B (w 2.0, r 3.0).
     // Node 1 (network 12.5): disk C (w 1.5, r 1.0).
     let sys = System {
-        nodes: vec![bw_node(5.0, &[(2.0, 3.0), (2.0, 3.0)]), bw_node(12.5, &[(1.5, 1.0)])],
+        nodes: vec![
+            bw_node(5.0, &[(2.0, 3.0), (2.0, 3.0)]),
+            bw_node(12.5, &[(1.5, 1.0)]),
+        ],
     };
     let mut s = sched(sys, StrategyKind::WorstCase);
     // A: [0, 30) and [10, 60): n = 2, overlaps 1800 s and 3000 s, M = 3000.
@@ -194,7 +233,11 @@ fn worst_case_follows_the_original_formula() {
     let d = s.submit(AllocId(1), &req(10, 60, 0), at_min(0));
     let g = d.grant().unwrap();
     assert_eq!(g.allocation.placements[0].disk, disk(0, 1));
-    assert!(g.explanation.contains("expected bandwidth 2.000 GB/s"), "{}", g.explanation);
+    assert!(
+        g.explanation.contains("expected bandwidth 2.000 GB/s"),
+        "{}",
+        g.explanation
+    );
 }
 
 #[test]
@@ -202,7 +245,10 @@ fn worst_case_node_bandwidth_saturates() {
     // Node 0 (network 4.0): A and B (w 2.0, r 3.0); node 1 (network 12.5):
     // C (w 1.2, r 1.0). Window [0, 60 min), D = 3600 s.
     let sys = System {
-        nodes: vec![bw_node(4.0, &[(2.0, 3.0), (2.0, 3.0)]), bw_node(12.5, &[(1.2, 1.0)])],
+        nodes: vec![
+            bw_node(4.0, &[(2.0, 3.0), (2.0, 3.0)]),
+            bw_node(12.5, &[(1.2, 1.0)]),
+        ],
     };
     let mut s = sched(sys, StrategyKind::WorstCase);
     // A: one overlap covering the window: n = 1, M = 3600:
@@ -215,7 +261,12 @@ fn worst_case_node_bandwidth_saturates() {
     let d = s.submit(AllocId(1), &req(10, 60, 0), at_min(0));
     let g = d.grant().unwrap();
     assert_eq!(g.allocation.placements[0].disk, disk(0, 1));
-    assert!(g.explanation.contains("expected bandwidth 1.333 GB/s with 1 overlapping"), "{}", g.explanation);
+    assert!(
+        g.explanation
+            .contains("expected bandwidth 1.333 GB/s with 1 overlapping"),
+        "{}",
+        g.explanation
+    );
     // Fill B: the next block no longer fits there, so C (1.2) beats A (1.0).
     occupy(&mut s, 102, disk(0, 1), 980, 0, 60);
     assert_eq!(grant(&mut s, 2, &req(10, 60, 0)), vec![disk(1, 0)]);
@@ -278,13 +329,21 @@ fn wishes_restrict_the_disks_for_every_strategy() {
         let mut s = sched(sys, kind);
         let r = req(10, 60, 0).with_medium(storalloc_core::Medium::Nvme);
         assert_eq!(grant(&mut s, 1, &r), vec![disk(0, 1)], "{kind}");
-        assert_eq!(grant(&mut s, 2, &req(10, 60, 0).with_tier("fast")), vec![disk(1, 0)], "{kind}");
+        assert_eq!(
+            grant(&mut s, 2, &req(10, 60, 0).with_tier("fast")),
+            vec![disk(1, 0)],
+            "{kind}"
+        );
         assert_eq!(
             grant(&mut s, 3, &req(10, 60, 0).with_bandwidth(Bandwidth(3.0))),
             vec![disk(1, 0)],
             "{kind}"
         );
-        let r = refused(&mut s, 4, &req(10, 60, 0).with_medium(storalloc_core::Medium::Hdd));
+        let r = refused(
+            &mut s,
+            4,
+            &req(10, 60, 0).with_medium(storalloc_core::Medium::Hdd),
+        );
         assert_eq!(r.reason, RefusalReason::NoMatchingDisk, "{kind}");
         assert!(r.explanation.contains("medium hdd"), "{}", r.explanation);
         // A node set unavailable gets nothing new.

@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::Path;
-use storalloc_darshan::DarshanLog;
+use storalloc_darshan::{DarshanLog, ReadOptions, Reader};
 
 fn data(rel: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,7 +22,13 @@ fn parse(c: &mut Criterion) {
     ] {
         let bytes = data(name);
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_function(name, |b| {
+        // A reused Reader, as `traces extract` uses it over many logs.
+        let mut reader = Reader::new(ReadOptions::default());
+        group.bench_function(format!("reader/{name}"), |b| {
+            b.iter(|| reader.parse(std::hint::black_box(&bytes)).expect("parses"))
+        });
+        // A one-off parse, which allocates its decompression buffer.
+        group.bench_function(format!("oneshot/{name}"), |b| {
             b.iter(|| DarshanLog::parse(std::hint::black_box(&bytes)).expect("parses"))
         });
     }

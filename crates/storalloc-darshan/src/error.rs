@@ -55,10 +55,14 @@ pub enum DarshanError {
     #[error("header: version string {found:?} at offset 0 is not a Darshan log format this reader knows (3.00, 3.10, 3.20, 3.21, 3.41)")]
     UnsupportedVersion { found: String },
 
-    #[error("header: magic number {found:#x} at offset 8 is not DARSHAN_MAGIC_NR in either byte order")]
+    #[error(
+        "header: magic number {found:#x} at offset 8 is not DARSHAN_MAGIC_NR in either byte order"
+    )]
     BadMagic { found: u64 },
 
-    #[error("header: unknown compression type {found} at offset 16 (0 = zlib, 1 = bzip2, 2 = none)")]
+    #[error(
+        "header: unknown compression type {found} at offset 16 (0 = zlib, 1 = bzip2, 2 = none)"
+    )]
     UnknownCompression { found: u8 },
 
     #[error("{region}: map {{offset {offset}, length {len}}} lies outside the {file_len}-byte file (data starts at {data_start})")]

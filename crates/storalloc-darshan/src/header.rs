@@ -98,8 +98,8 @@ impl Header {
         }
         let version_end = file[..8].iter().position(|&b| b == 0).unwrap_or(8);
         let label = String::from_utf8_lossy(&file[..version_end]).into_owned();
-        let format = FormatVersion::find(&label)
-            .ok_or(DarshanError::UnsupportedVersion { found: label })?;
+        let format =
+            FormatVersion::find(&label).ok_or(DarshanError::UnsupportedVersion { found: label })?;
         let size = format.header_size();
         if file.len() < size {
             return Err(DarshanError::ShortHeader {

@@ -24,13 +24,18 @@ pub(crate) fn parse(
         };
         let rest = &data[pos..];
         if rest.len() < 8 {
-            return Err(bad(format!("{} trailing bytes, too few for a record id", rest.len())));
+            return Err(bad(format!(
+                "{} trailing bytes, too few for a record id",
+                rest.len()
+            )));
         }
         let id = order.u64_at(rest, 0);
         let (name, used) = match encoding {
             NameEncoding::NulTerminated => {
                 let Some(nul) = rest[8..].iter().position(|&b| b == 0) else {
-                    return Err(bad("name has no terminating NUL before the region ends".into()));
+                    return Err(bad(
+                        "name has no terminating NUL before the region ends".into()
+                    ));
                 };
                 (&rest[8..8 + nul], 8 + nul + 1)
             }
@@ -88,6 +93,9 @@ mod tests {
 
         pre.truncate(pre.len() - 1);
         let err = parse(NameEncoding::LengthPrefixed, ByteOrder::Big, &pre).unwrap_err();
-        assert!(err.to_string().contains("name-record region: record 0"), "{err}");
+        assert!(
+            err.to_string().contains("name-record region: record 0"),
+            "{err}"
+        );
     }
 }

@@ -118,17 +118,20 @@ impl Plan {
         let stored_c = layout.counters.resolve(schema.counters);
         let stored_f = layout.fcounters.resolve(schema.fcounters);
         let target = |current: &[&str], n: &str| current.iter().position(|c| *c == n);
-        let counter_targets: Vec<Option<usize>> =
-            stored_c.iter().map(|n| target(schema.counters, n)).collect();
-        let fcounter_targets: Vec<Option<usize>> =
-            stored_f.iter().map(|n| target(schema.fcounters, n)).collect();
+        let counter_targets: Vec<Option<usize>> = stored_c
+            .iter()
+            .map(|n| target(schema.counters, n))
+            .collect();
+        let fcounter_targets: Vec<Option<usize>> = stored_f
+            .iter()
+            .map(|n| target(schema.fcounters, n))
+            .collect();
         // A counter fed by the log starts at 0 (slots are added into it); one
         // the version lacks gets darshan-util's up-conversion default.
         let counter_defaults = (0..schema.counters.len())
             .map(|i| {
-                if counter_targets.contains(&Some(i)) {
-                    0
-                } else if schema.zero_when_absent.contains(&schema.counters[i]) {
+                let fed = counter_targets.contains(&Some(i));
+                if fed || schema.zero_when_absent.contains(&schema.counters[i]) {
                     0
                 } else {
                     -1
@@ -136,7 +139,13 @@ impl Plan {
             })
             .collect();
         let fcounter_defaults = (0..schema.fcounters.len())
-            .map(|i| if fcounter_targets.contains(&Some(i)) { 0.0 } else { -1.0 })
+            .map(|i| {
+                if fcounter_targets.contains(&Some(i)) {
+                    0.0
+                } else {
+                    -1.0
+                }
+            })
             .collect();
         Plan {
             record_size: 16
@@ -231,4 +240,106 @@ pub(crate) fn parse(
         table.file_rec_ids.push(file_rec_id);
     }
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::layouts::{H5D, H5F, PNETCDF_FILE, PNETCDF_VAR, POSIX};
+
+    const REGION: Region = Region::Module {
+        module: None,
+        slot: 0,
+    };
+
+    /// One stored record whose slot `i` holds `value(name)`, in big endian.
+    fn record(
+        schema: &'static CounterSchema,
+        version: u32,
+        value: impl Fn(&str) -> i64,
+    ) -> Vec<u8> {
+        let layout = schema.layout(version).expect("layout");
+        let mut out = Vec::new();
+        out.extend_from_slice(&42u64.to_be_bytes());
+        out.extend_from_slice(&(-1i64).to_be_bytes());
+        if layout.file_rec_id {
+            out.extend_from_slice(&7u64.to_be_bytes());
+        }
+        for n in layout.counters.resolve(schema.counters) {
+            out.extend_from_slice(&value(n).to_be_bytes());
+        }
+        for n in layout.fcounters.resolve(schema.fcounters) {
+            out.extend_from_slice(&(value(n) as f64).to_bits().to_be_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn old_versions_map_by_name_with_darshan_defaults() {
+        let value = |n: &str| n.len() as i64;
+        let t = parse(&H5F, 1, ByteOrder::Big, REGION, &record(&H5F, 1, value)).unwrap();
+        let r = t.record(0).unwrap();
+        assert_eq!(r.counter("H5F_OPENS"), Some(9));
+        assert_eq!(r.counter("H5F_FLUSHES"), Some(-1));
+        assert_eq!(r.fcounter("H5F_F_CLOSE_END_TIMESTAMP"), Some(25.0));
+        assert_eq!(r.fcounter("H5F_F_CLOSE_START_TIMESTAMP"), Some(-1.0));
+        assert_eq!((r.id, r.rank), (42, -1));
+
+        // PnetCDF v2 kept independent and collective opens in two slots.
+        let t = parse(
+            &PNETCDF_FILE,
+            2,
+            ByteOrder::Big,
+            REGION,
+            &record(&PNETCDF_FILE, 2, |_| 5),
+        )
+        .unwrap();
+        let r = t.record(0).unwrap();
+        assert_eq!(r.counter("PNETCDF_FILE_OPENS"), Some(10));
+        assert_eq!(r.counter("PNETCDF_FILE_CREATES"), Some(-1));
+        assert_eq!(r.fcounter("PNETCDF_FILE_F_OPEN_END_TIMESTAMP"), Some(5.0));
+        assert_eq!(r.fcounter("PNETCDF_FILE_F_WAIT_TIME"), Some(-1.0));
+
+        for (schema, version) in [(&H5D, 2), (&PNETCDF_VAR, 1)] {
+            let t = parse(
+                schema,
+                version,
+                ByteOrder::Big,
+                REGION,
+                &record(schema, version, value),
+            )
+            .unwrap();
+            assert_eq!(t.record(0).unwrap().file_rec_id, 7);
+        }
+        let t = parse(&H5D, 1, ByteOrder::Big, REGION, &record(&H5D, 1, value)).unwrap();
+        assert_eq!(t.record(0).unwrap().file_rec_id, 0);
+        assert_eq!(t.record(0).unwrap().counter("H5D_BYTES_WRITTEN"), Some(17));
+
+        let t = parse(&POSIX, 2, ByteOrder::Big, REGION, &record(&POSIX, 2, value)).unwrap();
+        let r = t.record(0).unwrap();
+        assert_eq!(r.counter("POSIX_BYTES_WRITTEN"), Some(19));
+        assert_eq!(r.counter("POSIX_DUPS"), Some(-1));
+        assert_eq!(r.counter("POSIX_RENAMED_FROM"), Some(0));
+        assert_eq!(r.fcounter("POSIX_F_OPEN_END_TIMESTAMP"), Some(-1.0));
+    }
+
+    #[test]
+    fn posix_v1_records_with_stdio_counters_are_dropped() {
+        let clean = record(&POSIX, 1, |n| if n == "POSIX_FOPENS" { 0 } else { 3 });
+        let mixed = record(&POSIX, 1, |_| 3);
+        let data = [mixed.clone(), clean, mixed].concat();
+        let t = parse(&POSIX, 1, ByteOrder::Big, REGION, &data).unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.sum("POSIX_READS"), Some(3));
+    }
+
+    #[test]
+    fn trailing_bytes_and_unknown_versions_are_errors() {
+        let mut data = record(&POSIX, 4, |_| 1);
+        data.push(0);
+        let err = parse(&POSIX, 4, ByteOrder::Big, REGION, &data).unwrap_err();
+        assert!(err.to_string().contains("record 1"), "{err}");
+        let err = parse(&POSIX, 9, ByteOrder::Big, REGION, &[]).unwrap_err();
+        assert!(err.to_string().contains("version 9"), "{err}");
+    }
 }

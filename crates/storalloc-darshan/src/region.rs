@@ -6,7 +6,6 @@
 //! is cut short instead of returning the bytes decoded so far.
 
 use crate::error::{DarshanError, Region, Result};
-use std::borrow::Cow;
 
 /// `{offset, length}` of a region in the file, in compressed bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -76,29 +75,60 @@ pub(crate) fn size_limit(compressed_len: usize, hard_limit: u64) -> u64 {
         .min(hard_limit)
 }
 
-/// Decompresses a whole region.
+/// Buffers and decoder state kept between regions and logs, so that big
+/// buffers and zlib's window are not allocated (and faulted in) each time.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    out: Vec<u8>,
+    zlib: Option<ZlibStream>,
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scratch {{ capacity: {} }}", self.out.capacity())
+    }
+}
+
+impl Scratch {
+    /// Drops the output buffer if one huge region left it bigger than `keep`.
+    pub(crate) fn shrink(&mut self, keep: usize) {
+        if self.out.capacity() > keep {
+            self.out = Vec::new();
+        }
+    }
+}
+
+/// Decompresses a whole region into the scratch buffer, unless it is stored
+/// uncompressed.
 pub(crate) fn decompress<'a>(
     compression: Compression,
     data: &'a [u8],
     region: Region,
     file_offset: u64,
     hard_limit: u64,
-) -> Result<Cow<'a, [u8]>> {
+    scratch: &'a mut Scratch,
+) -> Result<&'a [u8]> {
     let limit = size_limit(data.len(), hard_limit);
+    let out = &mut scratch.out;
+    out.clear();
     match compression {
         Compression::None => {
             if data.len() as u64 > limit {
                 return Err(DarshanError::TooLarge { region, limit });
             }
-            Ok(Cow::Borrowed(data))
+            return Ok(data);
         }
         Compression::Zlib => {
-            run_streams(ZlibStream::new(), data, region, file_offset, limit).map(Cow::Owned)
+            let zlib = scratch.zlib.get_or_insert_with(ZlibStream::new);
+            zlib.restart();
+            run_streams(zlib, data, region, file_offset, limit, out)?
         }
         Compression::Bzip2 => {
-            run_streams(Bzip2Stream::new(), data, region, file_offset, limit).map(Cow::Owned)
+            let mut bzip2 = Bzip2Stream::new();
+            run_streams(&mut bzip2, data, region, file_offset, limit, out)?
         }
     }
+    Ok(out.as_slice())
 }
 
 /// One step of a streaming decoder.
@@ -156,7 +186,10 @@ impl StreamDecoder for Bzip2Stream {
 
     fn step(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step, String> {
         let (in0, out0) = (self.0.total_in(), self.0.total_out());
-        let status = self.0.decompress_vec(input, out).map_err(|e| e.to_string())?;
+        let status = self
+            .0
+            .decompress_vec(input, out)
+            .map_err(|e| e.to_string())?;
         Ok(Step {
             consumed: (self.0.total_in() - in0) as usize,
             produced: (self.0.total_out() - out0) as usize,
@@ -170,15 +203,19 @@ impl StreamDecoder for Bzip2Stream {
 }
 
 fn run_streams<D: StreamDecoder>(
-    mut decoder: D,
+    decoder: &mut D,
     data: &[u8],
     region: Region,
     file_offset: u64,
     limit: u64,
-) -> Result<Vec<u8>> {
+    out: &mut Vec<u8>,
+) -> Result<()> {
     const CHUNK: usize = 256 * 1024;
     let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut out: Vec<u8> = Vec::with_capacity(data.len().saturating_mul(8).min(limit_usize));
+    let first_guess = data.len().saturating_mul(8).min(limit_usize);
+    if out.capacity() < first_guess {
+        out.reserve_exact(first_guess);
+    }
     let mut pos = 0usize;
     loop {
         if out.len() == out.capacity() {
@@ -189,7 +226,7 @@ fn run_streams<D: StreamDecoder>(
             out.reserve_exact(grow);
         }
         let step = decoder
-            .step(&data[pos..], &mut out)
+            .step(&data[pos..], out)
             .map_err(|detail| DarshanError::Decompress {
                 region,
                 codec: D::NAME,
@@ -199,7 +236,7 @@ fn run_streams<D: StreamDecoder>(
         pos += step.consumed;
         if step.stream_end {
             if pos >= data.len() {
-                return Ok(out);
+                return Ok(());
             }
             decoder.restart();
             continue;

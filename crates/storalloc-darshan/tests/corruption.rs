@@ -36,11 +36,17 @@ const ALLOCATION_BOUND: usize = 64 << 20;
 
 fn assert_bounded_allocations() {
     let largest = LARGEST.load(Ordering::Relaxed);
-    assert!(largest <= ALLOCATION_BOUND, "largest allocation {largest} bytes");
+    assert!(
+        largest <= ALLOCATION_BOUND,
+        "largest allocation {largest} bytes"
+    );
 }
 
 fn assert_names_a_region(err: &DarshanError, what: &str) {
-    assert!(err.region().is_some(), "{what}: error names no region: {err}");
+    assert!(
+        err.region().is_some(),
+        "{what}: error names no region: {err}"
+    );
     let text = err.to_string();
     assert!(
         text.contains("header") || text.contains("region"),
@@ -51,7 +57,14 @@ fn assert_names_a_region(err: &DarshanError, what: &str) {
 /// Every offset where a region starts or ends, plus the header's end.
 fn region_boundaries(log: &DarshanLog) -> Vec<u64> {
     let h = &log.header;
-    let mut cuts = vec![0, 8, 16, h.size() / 2, h.size(), h.job_map.offset + h.job_map.len];
+    let mut cuts = vec![
+        0,
+        8,
+        16,
+        h.size() / 2,
+        h.size(),
+        h.job_map.offset + h.job_map.len,
+    ];
     for map in std::iter::once(h.name_map).chain(h.modules.iter().map(|m| m.map)) {
         if map.len > 0 {
             cuts.extend([map.offset, map.offset + map.len / 2, map.offset + map.len]);

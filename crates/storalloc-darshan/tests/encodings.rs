@@ -61,9 +61,15 @@ fn the_big_endian_log_decodes_like_its_little_endian_twin() {
     assert_eq!(be.header.byte_order, storalloc_darshan::ByteOrder::Big);
     assert_eq!(le.header.byte_order, storalloc_darshan::ByteOrder::Little);
     let posix = |l: &DarshanLog| {
-        let t = l.counters(storalloc_darshan::ModuleId::Posix).expect("posix");
+        let t = l
+            .counters(storalloc_darshan::ModuleId::Posix)
+            .expect("posix");
         let r = t.record(0).expect("one record");
-        (r.counter("POSIX_BYTES_WRITTEN"), r.counter("POSIX_WRITES"), r.rank)
+        (
+            r.counter("POSIX_BYTES_WRITTEN"),
+            r.counter("POSIX_WRITES"),
+            r.rank,
+        )
     };
     // Same benchmark, same I/O pattern, two machines.
     assert_eq!(posix(&be), posix(&le));

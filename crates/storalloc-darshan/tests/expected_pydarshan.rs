@@ -20,7 +20,10 @@ fn every_real_log_matches_pydarshan_field_for_field() {
     let logs = common::real_logs();
     let found: Vec<&str> = logs.iter().map(|(rel, _)| rel.as_str()).collect();
     let listed: Vec<&str> = expected.keys().map(String::as_str).collect();
-    assert_eq!(found, listed, "the logs on disk and in the expected file differ");
+    assert_eq!(
+        found, listed,
+        "the logs on disk and in the expected file differ"
+    );
 
     for (rel, path) in &logs {
         let want = &expected[rel];

@@ -276,7 +276,15 @@ fn sweep(
     for (gen, &(t, kind, idx)) in events.iter().enumerate() {
         if cur_t != Some(t) {
             if let Some(ct) = cur_t {
-                flush(ct, &mut global, &mut disks, &mut nodes, &mut dirty_disks, &mut dirty_nodes, sink)?;
+                flush(
+                    ct,
+                    &mut global,
+                    &mut disks,
+                    &mut nodes,
+                    &mut dirty_disks,
+                    &mut dirty_nodes,
+                    sink,
+                )?;
             }
             cur_t = Some(t);
         }
@@ -339,7 +347,15 @@ fn sweep(
         }
     }
     if let Some(ct) = cur_t {
-        flush(ct, &mut global, &mut disks, &mut nodes, &mut dirty_disks, &mut dirty_nodes, sink)?;
+        flush(
+            ct,
+            &mut global,
+            &mut disks,
+            &mut nodes,
+            &mut dirty_disks,
+            &mut dirty_nodes,
+            sink,
+        )?;
     }
 
     global.settle(last);

@@ -39,15 +39,26 @@ fn ts(t: Option<Timestamp>) -> String {
 pub fn render(m: &Metrics, config: &SchedulerConfig, workload: &Workload) -> String {
     let mut o = String::with_capacity(4096 + m.nodes.len() * 512);
     let w = &mut o;
-    let _ = writeln!(w, "# storalloc simulation output; metrics documented in docs/simulation.md");
+    let _ = writeln!(
+        w,
+        "# storalloc simulation output; metrics documented in docs/simulation.md"
+    );
     let _ = writeln!(w, "strategy: {}", config.strategy);
     let _ = writeln!(w, "seed: {}", config.seed);
     let _ = writeln!(w, "requests_count: {}", m.requests_count);
     let _ = writeln!(w, "granted_requests_count: {}", m.granted_requests_count);
     let _ = writeln!(w, "refused_requests_count: {}", m.refused_requests_count);
     let _ = writeln!(w, "failed_requests_count: {}", m.failed_requests_count);
-    let _ = writeln!(w, "max_concurrent_allocations: {}", m.max_concurrent_allocations);
-    let _ = writeln!(w, "mean_concurrent_allocations: {}", num(m.mean_concurrent_allocations));
+    let _ = writeln!(
+        w,
+        "max_concurrent_allocations: {}",
+        m.max_concurrent_allocations
+    );
+    let _ = writeln!(
+        w,
+        "mean_concurrent_allocations: {}",
+        num(m.mean_concurrent_allocations)
+    );
     let _ = writeln!(w, "registrations_count: {}", m.registrations_count);
     let _ = writeln!(
         w,
@@ -58,25 +69,77 @@ pub fn render(m: &Metrics, config: &SchedulerConfig, workload: &Workload) -> Str
     let _ = writeln!(w, "tt_allocated_gb: {}", gb128(m.allocated_bytes));
     let _ = writeln!(w, "tt_deallocated_gb: {}", gb128(m.deallocated_bytes));
     let _ = writeln!(w, "split_requests_count: {}", m.split_requests_count);
-    let _ = writeln!(w, "alloc_split_requests_count: {}", m.alloc_split_requests_count);
-    let _ = writeln!(w, "alloc_split_requests_gb: {}", gb128(m.alloc_split_requests_bytes));
-    let _ = writeln!(w, "alloc_split_requests_duration: '{}'", span(m.alloc_split_requests_duration_s));
-    let _ = writeln!(w, "alloc_split_requests_duration_s: {}", m.alloc_split_requests_duration_s);
-    let _ = writeln!(w, "failed_split_requests_count: {}", m.failed_split_requests_count);
-    let _ = writeln!(w, "refused_split_requests_count: {}", m.refused_split_requests_count);
-    let _ = writeln!(w, "refused_split_requests_gb: {}", gb128(m.refused_split_requests_bytes));
-    let _ = writeln!(w, "refused_split_requests_duration: '{}'", span(m.refused_split_requests_duration_s));
-    let _ = writeln!(w, "refused_split_requests_duration_s: {}", m.refused_split_requests_duration_s);
+    let _ = writeln!(
+        w,
+        "alloc_split_requests_count: {}",
+        m.alloc_split_requests_count
+    );
+    let _ = writeln!(
+        w,
+        "alloc_split_requests_gb: {}",
+        gb128(m.alloc_split_requests_bytes)
+    );
+    let _ = writeln!(
+        w,
+        "alloc_split_requests_duration: '{}'",
+        span(m.alloc_split_requests_duration_s)
+    );
+    let _ = writeln!(
+        w,
+        "alloc_split_requests_duration_s: {}",
+        m.alloc_split_requests_duration_s
+    );
+    let _ = writeln!(
+        w,
+        "failed_split_requests_count: {}",
+        m.failed_split_requests_count
+    );
+    let _ = writeln!(
+        w,
+        "refused_split_requests_count: {}",
+        m.refused_split_requests_count
+    );
+    let _ = writeln!(
+        w,
+        "refused_split_requests_gb: {}",
+        gb128(m.refused_split_requests_bytes)
+    );
+    let _ = writeln!(
+        w,
+        "refused_split_requests_duration: '{}'",
+        span(m.refused_split_requests_duration_s)
+    );
+    let _ = writeln!(
+        w,
+        "refused_split_requests_duration_s: {}",
+        m.refused_split_requests_duration_s
+    );
     let _ = writeln!(w, "delayed_requests_count: {}", m.delayed_requests_count);
-    let _ = writeln!(w, "tt_delay_time_minutes: {}", num(m.tt_delay_time_s as f64 / 60.0));
-    let _ = writeln!(w, "alloc_delayed_requests_count: {}", m.alloc_delayed_requests_count);
-    let _ = writeln!(w, "refused_delayed_requests_count: {}", m.refused_delayed_requests_count);
+    let _ = writeln!(
+        w,
+        "tt_delay_time_minutes: {}",
+        num(m.tt_delay_time_s as f64 / 60.0)
+    );
+    let _ = writeln!(
+        w,
+        "alloc_delayed_requests_count: {}",
+        m.alloc_delayed_requests_count
+    );
+    let _ = writeln!(
+        w,
+        "refused_delayed_requests_count: {}",
+        m.refused_delayed_requests_count
+    );
     let _ = writeln!(w, "sim_first_ts: {}", ts(m.sim_first_ts));
     let _ = writeln!(w, "sim_last_ts: {}", ts(m.sim_last_ts));
     let _ = writeln!(w, "sim_duration: '{}'", span(m.sim_duration_s()));
     let _ = writeln!(w, "sim_duration_s: {}", m.sim_duration_s());
     let _ = writeln!(w, "total_capacity_gb: {}", gb(m.total_capacity_bytes));
-    let _ = writeln!(w, "mean_capacity_utilisation: {}", num(m.mean_utilisation()));
+    let _ = writeln!(
+        w,
+        "mean_capacity_utilisation: {}",
+        num(m.mean_utilisation())
+    );
     let _ = writeln!(w, "max_cap_utilisation: {}", num(m.max_utilisation()));
     let _ = writeln!(w, "jobs_read: {}", workload.read.jobs_read);
     let _ = writeln!(w, "jobs_skipped_invalid: {}", workload.read.jobs_skipped);
@@ -110,7 +173,11 @@ pub fn render(m: &Metrics, config: &SchedulerConfig, workload: &Workload) -> Str
             let _ = writeln!(w, "    mean_nb_alloc: {}", num(d.mean_nb_alloc));
             let _ = writeln!(w, "    max_nb_alloc: {}", d.max_nb_alloc);
             let _ = writeln!(w, "    last_alloc_time: {}", ts(d.last_alloc_time));
-            let _ = writeln!(w, "    mean_capacity_utilisation: {}", num(d.mean_capacity_utilisation));
+            let _ = writeln!(
+                w,
+                "    mean_capacity_utilisation: {}",
+                num(d.mean_capacity_utilisation)
+            );
             let _ = writeln!(w, "    max_cap_utilisation: {}", num(d.max_cap_utilisation));
         }
     }

@@ -25,7 +25,10 @@ fn pct(v: f64) -> String {
 }
 
 fn used_gb(c: &Downsampled) -> Vec<f64> {
-    c.slices.iter().map(|s| s.0 as f64 / Bytes::GB as f64).collect()
+    c.slices
+        .iter()
+        .map(|s| s.0 as f64 / Bytes::GB as f64)
+        .collect()
 }
 
 fn allocs(c: &Downsampled) -> Vec<f64> {
@@ -66,7 +69,12 @@ pub fn run_page(title: &str, m: &Metrics, chart: &Downsampled) -> String {
     let _ = write!(
         b,
         "<h2>Concurrent allocations over time</h2>{}",
-        step_chart(chart.t0, chart.t1, &[("allocations", allocs(chart))], "allocations")
+        step_chart(
+            chart.t0,
+            chart.t1,
+            &[("allocations", allocs(chart))],
+            "allocations"
+        )
     );
     let mut labels = Vec::new();
     let (mut mean_u, mut max_u, mut mean_a, mut max_a) = (vec![], vec![], vec![], vec![]);
@@ -82,14 +90,28 @@ pub fn run_page(title: &str, m: &Metrics, chart: &Downsampled) -> String {
     let _ = write!(
         b,
         "<h2>Per-disk capacity utilisation</h2>{}",
-        bar_chart(&labels, &[("mean %", mean_u), ("max %", max_u)], "% of capacity", Some(100.0))
+        bar_chart(
+            &labels,
+            &[("mean %", mean_u), ("max %", max_u)],
+            "% of capacity",
+            Some(100.0)
+        )
     );
     let _ = write!(
         b,
         "<h2>Per-disk concurrent allocations</h2>{}",
-        bar_chart(&labels, &[("mean", mean_a), ("max", max_a)], "allocations", None)
+        bar_chart(
+            &labels,
+            &[("mean", mean_a), ("max", max_a)],
+            "allocations",
+            None
+        )
     );
-    let node_labels: Vec<String> = m.nodes.iter().map(|n| format!("{} ({})", n.id, n.hostname)).collect();
+    let node_labels: Vec<String> = m
+        .nodes
+        .iter()
+        .map(|n| format!("{} ({})", n.id, n.hostname))
+        .collect();
     let _ = write!(
         b,
         "<h2>Per-node concurrent allocations</h2>{}",
@@ -97,7 +119,10 @@ pub fn run_page(title: &str, m: &Metrics, chart: &Downsampled) -> String {
             &node_labels,
             &[
                 ("mean", m.nodes.iter().map(|n| n.mean_nb_alloc).collect()),
-                ("max", m.nodes.iter().map(|n| n.max_nb_alloc as f64).collect()),
+                (
+                    "max",
+                    m.nodes.iter().map(|n| n.max_nb_alloc as f64).collect()
+                ),
             ],
             "allocations",
             None
@@ -130,10 +155,24 @@ pub fn comparison_page(title: &str, runs: &[(Summary, &Metrics, &Downsampled)]) 
     }
     b.push_str("</table>");
     if let Some((_, _, c0)) = runs.first() {
-        let used: Vec<(&str, Vec<f64>)> = runs.iter().map(|(s, _, c)| (s.strategy.as_str(), used_gb(c))).collect();
-        let _ = write!(b, "<h2>Used capacity over time</h2>{}", step_chart(c0.t0, c0.t1, &used, "used GB"));
-        let al: Vec<(&str, Vec<f64>)> = runs.iter().map(|(s, _, c)| (s.strategy.as_str(), allocs(c))).collect();
-        let _ = write!(b, "<h2>Concurrent allocations over time</h2>{}", step_chart(c0.t0, c0.t1, &al, "allocations"));
+        let used: Vec<(&str, Vec<f64>)> = runs
+            .iter()
+            .map(|(s, _, c)| (s.strategy.as_str(), used_gb(c)))
+            .collect();
+        let _ = write!(
+            b,
+            "<h2>Used capacity over time</h2>{}",
+            step_chart(c0.t0, c0.t1, &used, "used GB")
+        );
+        let al: Vec<(&str, Vec<f64>)> = runs
+            .iter()
+            .map(|(s, _, c)| (s.strategy.as_str(), allocs(c)))
+            .collect();
+        let _ = write!(
+            b,
+            "<h2>Concurrent allocations over time</h2>{}",
+            step_chart(c0.t0, c0.t1, &al, "allocations")
+        );
         let labels: Vec<String> = runs.iter().map(|(s, _, _)| s.strategy.clone()).collect();
         let _ = write!(
             b,
@@ -141,8 +180,14 @@ pub fn comparison_page(title: &str, runs: &[(Summary, &Metrics, &Downsampled)]) 
             bar_chart(
                 &labels,
                 &[
-                    ("mean %", runs.iter().map(|r| r.0.mean_utilisation * 100.0).collect()),
-                    ("max %", runs.iter().map(|r| r.0.max_utilisation * 100.0).collect()),
+                    (
+                        "mean %",
+                        runs.iter().map(|r| r.0.mean_utilisation * 100.0).collect()
+                    ),
+                    (
+                        "max %",
+                        runs.iter().map(|r| r.0.max_utilisation * 100.0).collect()
+                    ),
                 ],
                 "% of capacity",
                 Some(100.0)

@@ -143,7 +143,9 @@ pub fn gb128(bytes: u128) -> String {
     if frac == 0 {
         whole.to_string()
     } else {
-        format!("{whole}.{frac:09}").trim_end_matches('0').to_string()
+        format!("{whole}.{frac:09}")
+            .trim_end_matches('0')
+            .to_string()
     }
 }
 

@@ -59,7 +59,10 @@ pub fn simulate(
     if let Some(dir) = out_dir {
         write(&dir.join("output.yml"), &output_yml)?;
         let title = format!("storalloc simulation: {}", config.strategy);
-        write(&dir.join("report.html"), &report::run_page(&title, &metrics, &chart))?;
+        write(
+            &dir.join("report.html"),
+            &report::run_page(&title, &metrics, &chart),
+        )?;
     }
     Ok(RunOutput {
         config: config.clone(),

@@ -44,7 +44,14 @@ pub fn table(rows: &[Summary]) -> String {
     let _ = writeln!(
         out,
         "{:<15} {:>9} {:>9} {:>9} {:>9} {:>16} {:>9} {:>9}",
-        "strategy", "requests", "accepted", "refused", "delayed", "GB allocated", "mean use", "max use"
+        "strategy",
+        "requests",
+        "accepted",
+        "refused",
+        "delayed",
+        "GB allocated",
+        "mean use",
+        "max use"
     );
     for r in rows {
         let gb = r.allocated_gb.split('.').next().unwrap_or("0");

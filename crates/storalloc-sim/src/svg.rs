@@ -124,7 +124,11 @@ pub fn step_chart(t0: i64, t1: i64, series: &[(&str, Vec<f64>)], y_label: &str) 
             let x0 = LEFT + pw * k as f64 / n;
             let x1 = LEFT + pw * (k + 1) as f64 / n;
             let y = TOP + ph - ph * (v / ymax);
-            let _ = write!(d, "{}{x0:.1},{y:.1}L{x1:.1},{y:.1}", if k == 0 { "M" } else { "L" });
+            let _ = write!(
+                d,
+                "{}{x0:.1},{y:.1}L{x1:.1},{y:.1}",
+                if k == 0 { "M" } else { "L" }
+            );
         }
         let _ = write!(
             out,
@@ -139,7 +143,12 @@ pub fn step_chart(t0: i64, t1: i64, series: &[(&str, Vec<f64>)], y_label: &str) 
 }
 
 /// Grouped bars: one group per label, one bar per series.
-pub fn bar_chart(labels: &[String], series: &[(&str, Vec<f64>)], y_label: &str, ymax: Option<f64>) -> String {
+pub fn bar_chart(
+    labels: &[String],
+    series: &[(&str, Vec<f64>)],
+    y_label: &str,
+    ymax: Option<f64>,
+) -> String {
     let ymax = ymax.unwrap_or_else(|| {
         nice_max(
             series

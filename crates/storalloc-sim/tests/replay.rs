@@ -37,12 +37,19 @@ fn both_traces_replay_under_every_strategy_with_invariants_intact() {
                     let m = &r.metrics;
                     let ctx = format!("{name} on {sys} with {kind} {block:?} {retry}");
                     assert_eq!(m.requests_count as usize, w.jobs.len(), "{ctx}");
-                    assert_eq!(m.granted_requests_count + m.refused_requests_count, m.requests_count, "{ctx}");
+                    assert_eq!(
+                        m.granted_requests_count + m.refused_requests_count,
+                        m.requests_count,
+                        "{ctx}"
+                    );
                     assert_eq!(m.allocated_bytes, m.deallocated_bytes, "{ctx}");
                     assert!(m.max_utilisation() <= 1.0, "{ctx}");
                     for d in m.nodes.iter().flat_map(|n| &n.disks) {
                         assert!(d.max_cap_utilisation <= 1.0, "{ctx}");
-                        assert!(d.mean_capacity_utilisation <= d.max_cap_utilisation, "{ctx}");
+                        assert!(
+                            d.mean_capacity_utilisation <= d.max_cap_utilisation,
+                            "{ctx}"
+                        );
                     }
                     if !retry && kind != StrategyKind::EarliestStart {
                         assert_eq!(m.delayed_requests_count, 0, "{ctx}");
@@ -62,7 +69,13 @@ fn the_same_inputs_and_seed_give_byte_identical_outputs() {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         run_checked(&s, &cfg, &w, Some(a.path()));
         run_checked(&s, &cfg, &w, Some(b.path()));
-        for f in ["output.yml", "usage.csv", "disks.csv", "nodes.csv", "report.html"] {
+        for f in [
+            "output.yml",
+            "usage.csv",
+            "disks.csv",
+            "nodes.csv",
+            "report.html",
+        ] {
             let x = std::fs::read(a.path().join(f)).unwrap();
             let y = std::fs::read(b.path().join(f)).unwrap();
             assert!(x == y, "{f} differs between two runs of {kind}");
@@ -76,7 +89,12 @@ fn the_csv_series_agree_with_the_metrics() {
     let w = trace("theta2022_week4.yaml");
     let s = system("systems/infra16TB/multi_node_multi_disk.yml");
     let dir = tempfile::tempdir().unwrap();
-    let r = run_checked(&s, &config(StrategyKind::WorstFit, None, false), &w, Some(dir.path()));
+    let r = run_checked(
+        &s,
+        &config(StrategyKind::WorstFit, None, false),
+        &w,
+        Some(dir.path()),
+    );
     let usage = std::fs::read_to_string(dir.path().join("usage.csv")).unwrap();
     let mut max_alloc = 0u32;
     let mut last = None;
@@ -89,7 +107,16 @@ fn the_csv_series_agree_with_the_metrics() {
     // Everything has ended by the last row.
     assert_eq!(last, Some(("0".to_string(), "0".to_string())));
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert!(html.contains("<svg") && !html.contains("<script") && !html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""));
-    assert!(!html.contains("<script"), "the report must not need scripts");
-    assert!(!html.contains("src=\"http"), "the report must be self-contained");
+    assert!(
+        html.contains("<svg") && !html.contains("<script") && !html.contains("http://")
+            || html.contains("xmlns=\"http://www.w3.org/2000/svg\"")
+    );
+    assert!(
+        !html.contains("<script"),
+        "the report must not need scripts"
+    );
+    assert!(
+        !html.contains("src=\"http"),
+        "the report must be self-contained"
+    );
 }

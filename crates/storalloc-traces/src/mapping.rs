@@ -120,7 +120,13 @@ mod tests {
     use storalloc_core::Timestamp;
 
     fn job(read: u64, written: u64, secs: i64) -> IOJob {
-        IOJob::new(JobId::Int(1), Timestamp(1000), Timestamp(1000 + secs), read, written)
+        IOJob::new(
+            JobId::Int(1),
+            Timestamp(1000),
+            Timestamp(1000 + secs),
+            read,
+            written,
+        )
     }
 
     #[test]
@@ -141,11 +147,17 @@ mod tests {
             capacity_from: c,
             duration_from: d,
         };
-        let sum = o(CapacityFrom::Sum, DurationFrom::Walltime).request(&j).unwrap();
+        let sum = o(CapacityFrom::Sum, DurationFrom::Walltime)
+            .request(&j)
+            .unwrap();
         assert_eq!((sum.capacity, sum.duration), (Bytes(8), TimeSpan(120)));
-        let read = o(CapacityFrom::Read, DurationFrom::Runtime).request(&j).unwrap();
+        let read = o(CapacityFrom::Read, DurationFrom::Runtime)
+            .request(&j)
+            .unwrap();
         assert_eq!(read.capacity, Bytes(3));
-        let written = o(CapacityFrom::Written, DurationFrom::Runtime).request(&j).unwrap();
+        let written = o(CapacityFrom::Written, DurationFrom::Runtime)
+            .request(&j)
+            .unwrap();
         assert_eq!(written.capacity, Bytes(5));
     }
 

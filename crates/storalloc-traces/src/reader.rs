@@ -303,9 +303,9 @@ impl<I: Iterator<Item = char>> JobStream<I> {
                     return Err(self.structure("empty file: expected a `jobs:` list"))
                 }
                 _ => {
-                    return Err(self.structure(
-                        "expected a mapping with a `jobs:` list at the top level",
-                    ))
+                    return Err(
+                        self.structure("expected a mapping with a `jobs:` list at the top level")
+                    )
                 }
             }
         }
@@ -349,9 +349,9 @@ impl<I: Iterator<Item = char>> JobStream<I> {
                     return Ok(());
                 }
                 Event::DocumentStart => {
-                    return Err(self.structure(
-                        "more than one YAML document: a trace is a single document",
-                    ))
+                    return Err(
+                        self.structure("more than one YAML document: a trace is a single document")
+                    )
                 }
                 _ => {}
             }

@@ -84,7 +84,14 @@ mod tests {
 
     #[test]
     fn bad_times_are_rejected() {
-        for bad in ["", "yesterday", "2022-13-01 00:00:00", "2022-01-26", "12:00:00", "1e9"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2022-13-01 00:00:00",
+            "2022-01-26",
+            "12:00:00",
+            "1e9",
+        ] {
             assert_eq!(parse_time(bad), None, "{bad:?}");
         }
     }
@@ -92,13 +99,19 @@ mod tests {
     #[test]
     fn spans_in_every_form() {
         assert_eq!(parse_span("0 days 01:23:49"), Some(TimeSpan(5029)));
-        assert_eq!(parse_span("2 days, 01:00:00"), Some(TimeSpan(2 * 86_400 + 3600)));
+        assert_eq!(
+            parse_span("2 days, 01:00:00"),
+            Some(TimeSpan(2 * 86_400 + 3600))
+        );
         assert_eq!(parse_span("1 day, 00:00:01"), Some(TimeSpan(86_401)));
         assert_eq!(parse_span("01:00:00"), Some(TimeSpan(3600)));
         assert_eq!(parse_span("166"), Some(TimeSpan(166)));
         assert_eq!(parse_span("12.9"), Some(TimeSpan(12)));
         assert_eq!(parse_span("-1"), None);
         assert_eq!(parse_span("01:60:00"), None);
-        assert_eq!(format_span_days(TimeSpan(2 * 86_400 + 5029)), "2 days 01:23:49");
+        assert_eq!(
+            format_span_days(TimeSpan(2 * 86_400 + 5029)),
+            "2 days 01:23:49"
+        );
     }
 }

@@ -32,7 +32,10 @@ fn real_logs_become_one_job_per_job_id_and_read_back() {
 
     // example.darshan: 2 TiB through MPI-IO, also seen by POSIX; plus 3309
     // bytes of STDIO. Counted once: POSIX + STDIO.
-    let vpic = jobs.iter().find(|j| j.id == JobId::Int(4_478_544)).expect("vpic job");
+    let vpic = jobs
+        .iter()
+        .find(|j| j.id == JobId::Int(4_478_544))
+        .expect("vpic job");
     assert_eq!(vpic.written_bytes, 2_199_023_259_968 + 3309);
     assert_eq!(vpic.read_bytes, 0);
     assert_eq!(vpic.mpi_procs, Some(2048));
@@ -40,8 +43,14 @@ fn real_logs_become_one_job_per_job_id_and_read_back() {
     assert_eq!(vpic.end_time, Timestamp(1_490_000_983));
 
     // noposix.darshan has no POSIX module: STDIO alone.
-    let noposix = jobs.iter().find(|j| j.id == JobId::Int(83_017_637)).expect("noposix job");
-    assert_eq!((noposix.read_bytes, noposix.written_bytes), (1_812_408_359, 29_562_779));
+    let noposix = jobs
+        .iter()
+        .find(|j| j.id == JobId::Int(83_017_637))
+        .expect("noposix job");
+    assert_eq!(
+        (noposix.read_bytes, noposix.written_bytes),
+        (1_812_408_359, 29_562_779)
+    );
 
     let big = keep_min_bytes(jobs.clone(), 10_000_000_000);
     assert_eq!(big.len(), 3, "{big:?}");
@@ -114,7 +123,10 @@ fn theta_csv_pair_keeps_io_intensive_jobs_with_cobalt_times() {
     assert_eq!(j100.mpi_procs, Some(128));
     assert_eq!(j100.nodes_used, Some(128));
     assert_eq!(j100.cores_used, Some(8192));
-    assert_eq!(j100.submission_time, Some("2020-03-01 10:00:00".parse().unwrap()));
+    assert_eq!(
+        j100.submission_time,
+        Some("2020-03-01 10:00:00".parse().unwrap())
+    );
     assert_eq!(j100.start_time, "2020-03-01 10:30:00".parse().unwrap());
     assert_eq!(j100.waiting_time, Some(TimeSpan(1800)));
     assert_eq!(j100.run_time, Some(TimeSpan(3000)));
@@ -140,16 +152,34 @@ fn theta_csv_mpiio_source_reproduces_the_original_selection() {
 #[test]
 fn theta_csv_errors_name_file_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (d, c) = write_pair(dir.path(), "100,20200301,1,7,lots,3000,0,0,0,0,0,0,0,0,0\n", COBALT);
+    let (d, c) = write_pair(
+        dir.path(),
+        "100,20200301,1,7,lots,3000,0,0,0,0,0,0,0,0,0\n",
+        COBALT,
+    );
     let err = theta_csv::extract(&d, &c, ByteSource::PosixStdio).unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, ExtractError::BadValue { line: 2, column: "NPROCS", .. }), "{text}");
-    assert!(text.contains("ANL-ALCF-DARSHAN-THETA.csv") && text.contains("\"lots\""), "{text}");
+    assert!(
+        matches!(
+            err,
+            ExtractError::BadValue {
+                line: 2,
+                column: "NPROCS",
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ANL-ALCF-DARSHAN-THETA.csv") && text.contains("\"lots\""),
+        "{text}"
+    );
 
     std::fs::write(&c, "COBALT_JOBID,START_TIMESTAMP\n1,2020-01-01 00:00:00\n").expect("write");
     let err = theta_csv::extract(&d, &c, ByteSource::PosixStdio).unwrap_err();
     assert!(
-        err.to_string().contains("missing column \"QUEUED_TIMESTAMP\""),
+        err.to_string()
+            .contains("missing column \"QUEUED_TIMESTAMP\""),
         "{err}"
     );
 
@@ -157,7 +187,14 @@ fn theta_csv_errors_name_file_line_and_column() {
     std::fs::write(&c, bad_time).expect("write");
     let err = theta_csv::extract(&d, &c, ByteSource::PosixStdio).unwrap_err();
     assert!(
-        matches!(err, ExtractError::BadValue { line: 2, column: "END_TIMESTAMP", .. }),
+        matches!(
+            err,
+            ExtractError::BadValue {
+                line: 2,
+                column: "END_TIMESTAMP",
+                ..
+            }
+        ),
         "{err}"
     );
 }

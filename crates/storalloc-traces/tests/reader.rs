@@ -8,7 +8,9 @@ use storalloc_traces::{
 };
 
 fn shared(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/traces").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/traces")
+        .join(name)
 }
 
 fn read_all(path: &Path) -> (Vec<IOJob>, storalloc_traces::ReadSummary) {
@@ -25,8 +27,14 @@ fn week4_reads_every_job_with_its_values() {
     assert_eq!(s.format, Some(TraceFormat::Theta));
     let j = &jobs[0];
     assert_eq!(j.id, JobId::Int(571521));
-    assert_eq!(j.start_time, "2022-01-26 04:02:30".parse::<Timestamp>().unwrap());
-    assert_eq!(j.end_time, "2022-01-26 09:56:18".parse::<Timestamp>().unwrap());
+    assert_eq!(
+        j.start_time,
+        "2022-01-26 04:02:30".parse::<Timestamp>().unwrap()
+    );
+    assert_eq!(
+        j.end_time,
+        "2022-01-26 09:56:18".parse::<Timestamp>().unwrap()
+    );
     assert_eq!(j.read_bytes, 20_070_176_013);
     assert_eq!(j.written_bytes, 40_619_980);
     assert_eq!(j.walltime, Some(TimeSpan(21_600)));
@@ -106,7 +114,10 @@ fn every_time_variant_gives_the_same_instant() {
 #[test]
 fn ids_can_be_integers_or_strings() {
     let base = "startTime: '1000'\nendTime: '2000'\nreadBytes: 1\nwrittenBytes: 0";
-    assert_eq!(one(&format!("id: 42\n{base}")).unwrap()[0].id, JobId::Int(42));
+    assert_eq!(
+        one(&format!("id: 42\n{base}")).unwrap()[0].id,
+        JobId::Int(42)
+    );
     assert_eq!(
         one(&format!("id: job1\n{base}")).unwrap()[0].id,
         JobId::Str("job1".into())
@@ -131,32 +142,60 @@ fn a_missing_field_names_the_job_and_the_field() {
     let e = job_error(&format!(
         "jobs:\n{GOOD}- id: 77\n  startTime: '2022-01-01 00:00:00'\n  endTime: '2022-01-01 01:00:00'\n  writtenBytes: 20\n"
     ));
-    assert_eq!((e.index, e.id.as_deref(), e.field.as_str()), (1, Some("77"), "readBytes"));
+    assert_eq!(
+        (e.index, e.id.as_deref(), e.field.as_str()),
+        (1, Some("77"), "readBytes")
+    );
     assert_eq!(e.kind, JobErrorKind::Missing);
     let msg = e.to_string();
-    assert!(msg.contains("job #1") && msg.contains("id 77") && msg.contains("readBytes"), "{msg}");
+    assert!(
+        msg.contains("job #1") && msg.contains("id 77") && msg.contains("readBytes"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn negative_bytes_end_before_start_and_bad_times_are_errors() {
-    let e = job_error(&GOOD.replace("readBytes: 10", "readBytes: -10").replacen("- ", "jobs:\n- ", 1));
+    let e = job_error(&GOOD.replace("readBytes: 10", "readBytes: -10").replacen(
+        "- ",
+        "jobs:\n- ",
+        1,
+    ));
     assert_eq!(e.field, "readBytes");
     assert_eq!(e.kind, JobErrorKind::NegativeBytes("-10".into()));
 
-    let e = job_error(&format!("jobs:\n{}", GOOD.replace("01:00:00", "2021-12-31 23:00:00").replace("'2022-01-01 2021", "'2021")));
+    let e = job_error(&format!(
+        "jobs:\n{}",
+        GOOD.replace("01:00:00", "2021-12-31 23:00:00")
+            .replace("'2022-01-01 2021", "'2021")
+    ));
     assert_eq!(e.field, "endTime");
-    assert!(matches!(e.kind, JobErrorKind::EndBeforeStart { .. }), "{:?}", e.kind);
+    assert!(
+        matches!(e.kind, JobErrorKind::EndBeforeStart { .. }),
+        "{:?}",
+        e.kind
+    );
 
-    let e = job_error(&format!("jobs:\n{}", GOOD.replace("'2022-01-01 00:00:00'", "'26/01/2022'")));
-    assert_eq!((e.field.as_str(), e.id.as_deref()), ("startTime", Some("1")));
+    let e = job_error(&format!(
+        "jobs:\n{}",
+        GOOD.replace("'2022-01-01 00:00:00'", "'26/01/2022'")
+    ));
+    assert_eq!(
+        (e.field.as_str(), e.id.as_deref()),
+        ("startTime", Some("1"))
+    );
     assert_eq!(e.kind, JobErrorKind::BadTime("26/01/2022".into()));
     assert!(e.to_string().contains("26/01/2022"));
 }
 
 #[test]
 fn a_missing_id_and_a_non_mapping_job_are_errors() {
-    let e = job_error("jobs:\n- startTime: '1'\n  endTime: '2'\n  readBytes: 1\n  writtenBytes: 1\n");
-    assert_eq!((e.field.as_str(), e.id.clone(), e.kind.clone()), ("id", None, JobErrorKind::Missing));
+    let e =
+        job_error("jobs:\n- startTime: '1'\n  endTime: '2'\n  readBytes: 1\n  writtenBytes: 1\n");
+    assert_eq!(
+        (e.field.as_str(), e.id.clone(), e.kind.clone()),
+        ("id", None, JobErrorKind::Missing)
+    );
     let e = job_error(&format!("jobs:\n{GOOD}- just a string\n"));
     assert_eq!(e.index, 1);
     assert_eq!(e.kind, JobErrorKind::NotAMapping("scalar"));
@@ -178,7 +217,10 @@ fn skip_invalid_counts_skipped_jobs_and_why() {
     let mut n = 0;
     let s = read_trace(&p, ReadOptions { skip_invalid: true }, |_| n += 1).unwrap();
     assert_eq!((n, s.jobs_read, s.jobs_skipped), (2, 2, 2));
-    assert_eq!(s.skip_reasons.get("readBytes: negative byte count"), Some(&1));
+    assert_eq!(
+        s.skip_reasons.get("readBytes: negative byte count"),
+        Some(&1)
+    );
     assert_eq!(s.skip_reasons.get("writtenBytes: missing"), Some(&1));
     assert_eq!(s.first_errors.len(), 2);
 }
@@ -189,13 +231,23 @@ fn broken_yaml_and_wrong_shapes_are_reported_with_the_place() {
         Err(TraceError::Yaml { line, .. }) => assert!(line >= 3, "line {line}"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(parse_str("preload: {a: 1}\n"), Err(TraceError::Structure { .. })));
-    assert!(matches!(parse_str("jobs: 3\n"), Err(TraceError::Structure { .. })));
+    assert!(matches!(
+        parse_str("preload: {a: 1}\n"),
+        Err(TraceError::Structure { .. })
+    ));
+    assert!(matches!(
+        parse_str("jobs: 3\n"),
+        Err(TraceError::Structure { .. })
+    ));
     assert!(matches!(parse_str(""), Err(TraceError::Structure { .. })));
     assert_eq!(parse_str("jobs: []\n").unwrap(), vec![]);
     assert_eq!(parse_str("jobs:\n").unwrap(), vec![]);
     assert!(matches!(
-        read_trace(Path::new("/nonexistent/trace.yaml"), ReadOptions::default(), |_| {}),
+        read_trace(
+            Path::new("/nonexistent/trace.yaml"),
+            ReadOptions::default(),
+            |_| {}
+        ),
         Err(TraceError::Io { .. })
     ));
 }
@@ -216,5 +268,8 @@ fn written_iojobs_read_back_identically() {
     let text = String::from_utf8(write_iojobs(Vec::new(), &more).unwrap()).unwrap();
     let back = parse_str(&text).unwrap();
     assert_eq!(back, more);
-    assert_eq!(parse_str(&String::from_utf8(write_iojobs(Vec::new(), &[]).unwrap()).unwrap()).unwrap(), vec![]);
+    assert_eq!(
+        parse_str(&String::from_utf8(write_iojobs(Vec::new(), &[]).unwrap()).unwrap()).unwrap(),
+        vec![]
+    );
 }

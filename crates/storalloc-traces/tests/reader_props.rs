@@ -8,7 +8,8 @@ use storalloc_traces::TraceError;
 const SAMPLE: &str = "---\njobs:\n- id: 571521\n  startTime: '2022-01-26 04:02:30'\n  endTime: '2022-01-26 09:56:18'\n  readBytes: 20070176013\n  writtenBytes: 40619980\n  waitingTimeSeconds: 0\n  runs:\n  - id: 0\n    nprocs: 1024\n- MPIprocs: 2048\n  id: job2\n  startTime: 2022-01-26T04:02:30\n  endTime: '1643190000'\n  readBytes: 0\n  writtenBytes: 5\n  waitingTime: 0 days 01:23:49\npreload:\n  job_count: 2\n";
 
 fn check(text: &str) {
-    let mut it = storalloc_traces::JobStream::from_reader(text.as_bytes(), std::path::Path::new("x"));
+    let mut it =
+        storalloc_traces::JobStream::from_reader(text.as_bytes(), std::path::Path::new("x"));
     let mut n = 0;
     while let Some(r) = it.next() {
         n += 1;

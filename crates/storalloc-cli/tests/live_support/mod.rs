@@ -301,7 +301,7 @@ pub fn used_bytes(s: &Value) -> u64 {
         .sum()
 }
 
-pub fn allocation<'a>(s: &'a Value, id: u64) -> Option<&'a Value> {
+pub fn allocation(s: &Value, id: u64) -> Option<&Value> {
     s["allocations"]
         .as_array()
         .unwrap()

@@ -17,7 +17,10 @@ impl Scheduler {
             let mut globals = Vec::with_capacity(a.placements.len());
             for p in &a.placements {
                 let g = st.global(p.disk).ok_or_else(|| {
-                    InvariantViolation(format!("allocation {} names {}, which does not exist", a.id, p.disk))
+                    InvariantViolation(format!(
+                        "allocation {} names {}, which does not exist",
+                        a.id, p.disk
+                    ))
                 })?;
                 globals.push(g);
                 spans[g].push(Span {
@@ -94,7 +97,9 @@ impl Scheduler {
                 .values()
                 .any(|l| !self.ends.contains(&(l.alloc.end.0, l.alloc.id)))
         {
-            return Err(InvariantViolation("end-time queue disagrees with the live allocations".into()));
+            return Err(InvariantViolation(
+                "end-time queue disagrees with the live allocations".into(),
+            ));
         }
         Ok(())
     }

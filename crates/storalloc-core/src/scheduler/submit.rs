@@ -2,10 +2,10 @@
 //! search (retry shifts or earliest_start), and the explanation.
 
 use super::Scheduler;
-use crate::decision::{Allocation, Decision, Grant, Placement, RefusalReason, Refusal};
+use crate::decision::{Allocation, Decision, Grant, Placement, Refusal, RefusalReason};
 use crate::explain::{fmt_bytes, fmt_bytes_i, fmt_span, fmt_time};
 use crate::live::Live;
-use crate::placement::{place_all, BlockMiss};
+use crate::placement::{fits_somewhere, next_start, place_all, BlockMiss};
 use crate::request::{AllocId, Request};
 use crate::state::{Block, Filter};
 use crate::strategy::{earliest_start, Miss, Pick, StrategyKind};
@@ -64,17 +64,27 @@ impl Scheduler {
         let dur = i64::try_from(req.duration.0).unwrap_or(i64::MAX);
         if start.checked_add(dur).is_none() {
             let msg = "the requested window ends past the largest representable time".to_string();
-            return Err(refuse(RefusalReason::Invalid(msg.clone()), format!("invalid request: {msg}")));
+            return Err(refuse(
+                RefusalReason::Invalid(msg.clone()),
+                format!("invalid request: {msg}"),
+            ));
         }
         let f = self.st.filter(req);
         let n_disks = self.st.disks.len();
         if f.count(n_disks) == 0 {
-            return Err(refuse(RefusalReason::NoMatchingDisk, self.no_match_text(req)));
+            return Err(refuse(
+                RefusalReason::NoMatchingDisk,
+                self.no_match_text(req),
+            ));
         }
         let sizes = self.split(req)?;
         let largest_cap = match &f {
             Filter::All => self.max_cap_all(),
-            Filter::Some { list, .. } => list.iter().map(|&d| self.st.disks[d as usize].cap).max().unwrap_or(0),
+            Filter::Some { list, .. } => list
+                .iter()
+                .map(|&d| self.st.disks[d as usize].cap)
+                .max()
+                .unwrap_or(0),
         };
         let biggest = sizes.iter().copied().max().unwrap_or(0);
         if biggest > largest_cap as u64 {
@@ -166,25 +176,32 @@ impl Scheduler {
         let mut first_miss: Option<BlockMiss> = None;
         loop {
             let t = start + k * RETRY_STEP;
-            match place_all(kind, &mut self.st, f, sizes, t, t + dur, id) {
+            let miss = match place_all(kind, &mut self.st, f, sizes, t, t + dur, id) {
                 Ok(picks) => return Ok((t, picks, k as u32)),
-                Err(miss) => {
-                    let size = miss.size;
-                    if first_miss.is_none() {
-                        first_miss = Some(miss);
-                    }
-                    if k >= max_shifts {
-                        break;
-                    }
-                    let latest = start + max_shifts * RETRY_STEP;
-                    match self.earliest_any(f, size, t + 1, latest, dur) {
-                        Some(next) => {
-                            let steps = (next - start + RETRY_STEP - 1) / RETRY_STEP;
-                            k = steps.max(k + 1);
-                        }
-                        None => break,
-                    }
+                Err(miss) => miss,
+            };
+            if k >= max_shifts {
+                first_miss.get_or_insert(miss);
+                break;
+            }
+            let latest = start + max_shifts * RETRY_STEP;
+            // round_robin may give up while some disk had room: the next
+            // step may do better. Otherwise skip the steps at which nothing
+            // can have changed.
+            let budget_only = matches!(miss.miss, Miss::Exhausted(_))
+                && fits_somewhere(&self.st, f, miss.size, t, dur);
+            let next = if budget_only {
+                Some(t + RETRY_STEP)
+            } else {
+                next_start(&self.st, f, sizes.len(), &miss, t, dur, latest)
+            };
+            first_miss.get_or_insert(miss);
+            match next {
+                Some(next) => {
+                    let steps = (next - start + RETRY_STEP - 1) / RETRY_STEP;
+                    k = steps.max(k + 1);
                 }
+                None => break,
             }
         }
         let retries = max_shifts.min(u32::MAX as i64) as u32;
@@ -196,23 +213,6 @@ impl Scheduler {
             )
         });
         Err(self.no_room(f, sizes, start, dur, miss, retries, later))
-    }
-
-    /// Earliest `t` in `[from, latest]` at which a block of `size` fits on
-    /// some allowed disk for `dur`.
-    fn earliest_any(&self, f: &Filter, size: i64, from: i64, latest: i64, dur: i64) -> Option<i64> {
-        let mut best: Option<i64> = None;
-        for d in f.iter(self.st.disks.len()) {
-            let bound = best.map_or(latest, |b| b - 1);
-            if bound < from {
-                break;
-            }
-            let limit = self.st.disks[d].cap - size;
-            if let Some(t) = self.st.cals[d].earliest_fit(from, bound, dur, limit) {
-                best = Some(t);
-            }
-        }
-        best
     }
 
     fn split(&self, req: &Request) -> Result<Vec<u64>, Refuse> {
@@ -236,7 +236,10 @@ impl Scheduler {
                 fmt_bytes(req.capacity),
                 fmt_bytes(Bytes(b))
             );
-            return Err(refuse(RefusalReason::Invalid(msg.clone()), format!("invalid request: {msg}")));
+            return Err(refuse(
+                RefusalReason::Invalid(msg.clone()),
+                format!("invalid request: {msg}"),
+            ));
         }
         let mut sizes = vec![b; whole as usize];
         if rest > 0 {
@@ -308,7 +311,10 @@ impl Scheduler {
         let later = later.map(|l| format!(", {l}")).unwrap_or_default();
         let (reason, core) = match &miss.miss {
             Miss::Exhausted(tried) => {
-                let names: Vec<String> = tried.iter().map(|&d| self.st.disks[d].r.to_string()).collect();
+                let names: Vec<String> = tried
+                    .iter()
+                    .map(|&d| self.st.disks[d].r.to_string())
+                    .collect();
                 (
                     RefusalReason::CandidatesExhausted,
                     format!(

@@ -57,7 +57,9 @@ impl std::str::FromStr for StrategyKind {
         StrategyKind::ALL
             .into_iter()
             .find(|k| k.name() == s)
-            .ok_or_else(|| UnknownStrategy { name: s.to_string() })
+            .ok_or_else(|| UnknownStrategy {
+                name: s.to_string(),
+            })
     }
 }
 

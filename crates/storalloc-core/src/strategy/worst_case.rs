@@ -73,7 +73,8 @@ pub(crate) fn pick(st: &mut State, f: &Filter, b: &Block) -> Result<Pick, Miss> 
         }
         fitting += 1;
         let info = &st.disks[d];
-        let bw = disk_bandwidth(info.write_bw, overlaps[d], b.end - b.start).min(node_bw[info.node]);
+        let bw =
+            disk_bandwidth(info.write_bw, overlaps[d], b.end - b.start).min(node_bw[info.node]);
         if bw > best {
             best = bw;
             ties.clear();

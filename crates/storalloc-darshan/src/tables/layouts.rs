@@ -110,7 +110,10 @@ const POSIX_V4_ONLY: &[&str] = &[
     "POSIX_RENAME_TARGETS",
     "POSIX_RENAMED_FROM",
 ];
-const POSIX_V3_ONLY_F: &[&str] = &["POSIX_F_CLOSE_START_TIMESTAMP", "POSIX_F_OPEN_END_TIMESTAMP"];
+const POSIX_V3_ONLY_F: &[&str] = &[
+    "POSIX_F_CLOSE_START_TIMESTAMP",
+    "POSIX_F_OPEN_END_TIMESTAMP",
+];
 
 pub(crate) static POSIX: CounterSchema = CounterSchema {
     module: ModuleId::Posix,
@@ -124,7 +127,12 @@ pub(crate) static POSIX: CounterSchema = CounterSchema {
             counters: Slots::Edited {
                 without: POSIX_V4_ONLY,
                 after: Some("POSIX_MMAPS"),
-                insert: &["POSIX_FOPENS", "POSIX_FREADS", "POSIX_FWRITES", "POSIX_FSEEKS"],
+                insert: &[
+                    "POSIX_FOPENS",
+                    "POSIX_FREADS",
+                    "POSIX_FWRITES",
+                    "POSIX_FSEEKS",
+                ],
             },
             fcounters: Slots::without(POSIX_V3_ONLY_F),
             skip_if_positive: Some("POSIX_FOPENS"),
@@ -151,7 +159,10 @@ const MPIIO_OLD: CounterLayout = CounterLayout {
     version: 1,
     file_rec_id: false,
     counters: Slots::Current,
-    fcounters: Slots::without(&["MPIIO_F_CLOSE_START_TIMESTAMP", "MPIIO_F_OPEN_END_TIMESTAMP"]),
+    fcounters: Slots::without(&[
+        "MPIIO_F_CLOSE_START_TIMESTAMP",
+        "MPIIO_F_OPEN_END_TIMESTAMP",
+    ]),
     skip_if_positive: None,
 };
 
@@ -197,7 +208,10 @@ pub(crate) static H5F: CounterSchema = CounterSchema {
             version: 1,
             file_rec_id: false,
             counters: Slots::Explicit(&["H5F_OPENS"]),
-            fcounters: Slots::Explicit(&["H5F_F_OPEN_START_TIMESTAMP", "H5F_F_CLOSE_END_TIMESTAMP"]),
+            fcounters: Slots::Explicit(&[
+                "H5F_F_OPEN_START_TIMESTAMP",
+                "H5F_F_CLOSE_END_TIMESTAMP",
+            ]),
             skip_if_positive: None,
         },
         CounterLayout {
@@ -335,7 +349,15 @@ mod tests {
 
     #[test]
     fn every_stored_name_is_current_or_a_known_legacy_slot() {
-        for schema in [&POSIX, &MPIIO, &STDIO, &H5F, &H5D, &PNETCDF_FILE, &PNETCDF_VAR] {
+        for schema in [
+            &POSIX,
+            &MPIIO,
+            &STDIO,
+            &H5F,
+            &H5D,
+            &PNETCDF_FILE,
+            &PNETCDF_VAR,
+        ] {
             for l in schema.layouts {
                 for n in l.counters.resolve(schema.counters) {
                     assert!(

@@ -1,11 +1,7 @@
 //! Counter names of the HDF5, PnetCDF and Lustre modules' current layouts, in storage order.
 //! Taken from the per-module `darshan-*-log-format.h` headers of darshan 3.4.x.
 
-pub const H5F_COUNTERS: &[&str] = &[
-    "H5F_OPENS",
-    "H5F_FLUSHES",
-    "H5F_USE_MPIIO",
-];
+pub const H5F_COUNTERS: &[&str] = &["H5F_OPENS", "H5F_FLUSHES", "H5F_USE_MPIIO"];
 
 pub const H5F_F_COUNTERS: &[&str] = &[
     "H5F_F_OPEN_START_TIMESTAMP",
@@ -307,4 +303,3 @@ pub const LUSTRE_COMP_COUNTERS: &[&str] = &[
     "LUSTRE_COMP_EXT_END",
     "LUSTRE_COMP_MIRROR_ID",
 ];
-

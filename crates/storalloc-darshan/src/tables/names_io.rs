@@ -201,4 +201,3 @@ pub const STDIO_F_COUNTERS: &[&str] = &[
     "STDIO_F_VARIANCE_RANK_TIME",
     "STDIO_F_VARIANCE_RANK_BYTES",
 ];
-

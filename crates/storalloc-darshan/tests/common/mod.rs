@@ -41,9 +41,13 @@ use storalloc_darshan::{ByteOrder, Compression, DarshanLog, RegionMap};
 #[derive(Debug, Clone, Copy)]
 pub enum Encoding {
     /// zlib, each region split into `streams` concatenated streams.
-    Zlib { streams: usize },
+    Zlib {
+        streams: usize,
+    },
     /// bzip2, each region split into `streams` concatenated streams.
-    Bzip2 { streams: usize },
+    Bzip2 {
+        streams: usize,
+    },
     None,
 }
 
@@ -80,7 +84,8 @@ fn deflate_streams(encoding: Encoding, plain: &[u8]) -> Vec<u8> {
         Encoding::None => out.extend_from_slice(plain),
         Encoding::Zlib { streams } => {
             for part in split(streams) {
-                let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
                 e.write_all(part).expect("deflate");
                 out.extend(e.finish().expect("deflate"));
             }
@@ -133,7 +138,11 @@ pub fn reencode(original: &[u8], encoding: Encoding) -> Vec<u8> {
     };
     out.extend(region(h.job_map));
     let write_region = |out: &mut Vec<u8>, map: RegionMap, at: usize| {
-        let data = if map.len == 0 { Vec::new() } else { region(map) };
+        let data = if map.len == 0 {
+            Vec::new()
+        } else {
+            region(map)
+        };
         let off = if data.is_empty() { 0 } else { out.len() as u64 };
         put(out, at, off);
         put(out, at + 8, data.len() as u64);

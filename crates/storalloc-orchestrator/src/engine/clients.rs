@@ -43,7 +43,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
             id,
             request_id: req.request_id.clone(),
             request: Some(sr.clone()),
-            explanation: "waiting for a storage node to come up".into(),
+            explanation: "waiting for a storage node to be up (and not drained)".into(),
             owner_uid: owner.uid,
             owner_gid: owner.gid,
             submitted_unix: now.0,

@@ -130,7 +130,9 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
                 self.pending.remove(&id);
                 let a = self.alloc_mut(id);
                 a.set_state(AllocationState::Refused);
-                a.explanation = format!("no storage node was up within {limit} s of the request");
+                a.explanation = format!(
+                    "no storage node was up (and not drained) within {limit} s of the request"
+                );
             }
         }
     }

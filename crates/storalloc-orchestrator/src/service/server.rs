@@ -19,6 +19,7 @@ use storalloc_proto::v1::client_service_server::ClientServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt;
 
 /// The file, inside the state directory, naming the bound addresses.
 pub const ENDPOINTS_FILE: &str = "endpoints.json";
@@ -99,6 +100,19 @@ async fn bind(host: &str, port: u16, what: &'static str) -> Result<TcpListener, 
             what,
             source,
         })
+}
+
+/// Accepted connections, with Nagle's algorithm off: calls are small and
+/// latency matters more than packet count.
+fn incoming(
+    l: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(l).map(|s| {
+        if let Ok(s) = &s {
+            let _ = s.set_nodelay(true);
+        }
+        s
+    })
 }
 
 /// What to advertise for a bound address: an unspecified IP (0.0.0.0, ::)
@@ -187,15 +201,12 @@ impl Orchestrator {
             .add_service(AdminServiceServer::new(AdminApi {
                 engine: handle.clone(),
             }))
-            .serve_with_incoming_shutdown(
-                TcpListenerStream::new(client_l),
-                stopped(stop_rx.clone()),
-            );
+            .serve_with_incoming_shutdown(incoming(client_l), stopped(stop_rx.clone()));
         let agent_srv = tonic::transport::Server::builder()
             .add_service(AgentServiceServer::new(AgentApi {
                 engine: handle.clone(),
             }))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(server_l), stopped(stop_rx));
+            .serve_with_incoming_shutdown(incoming(server_l), stopped(stop_rx));
         let servers = vec![tokio::spawn(client_srv), tokio::spawn(agent_srv)];
         write_endpoints(&opts.state_dir, &endpoints)?;
         tracing::info!(

@@ -63,6 +63,10 @@ impl SqliteStore {
             }
         };
         let conn = Connection::open(&path).map_err(err)?;
+        // Fail fast when another orchestrator holds the directory, rather
+        // than rusqlite's default 5 s wait.
+        conn.busy_timeout(std::time::Duration::from_millis(100))
+            .map_err(err)?;
         // Exclusive locking: the first write takes the lock for the life of
         // the connection, which is what keeps a second orchestrator out.
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")

@@ -54,7 +54,12 @@ pub fn config(kind: StrategyKind, block_gb: Option<u64>, retry: bool) -> Schedul
 }
 
 /// Runs with invariants checked after every step.
-pub fn run_checked(system: &System, cfg: &SchedulerConfig, w: &Workload, out: Option<&Path>) -> RunOutput {
+pub fn run_checked(
+    system: &System,
+    cfg: &SchedulerConfig,
+    w: &Workload,
+    out: Option<&Path>,
+) -> RunOutput {
     simulate(
         system,
         cfg,

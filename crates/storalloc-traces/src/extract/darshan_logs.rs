@@ -27,6 +27,8 @@ fn module_bytes(log: &DarshanLog, module: ModuleId) -> (u64, u64) {
 
 /// The job id, the run's span and its POSIX + STDIO bytes. A log without a
 /// scheduler job id (0 or negative) is its own job, named after the file.
+/// Darshan records whole seconds and darshan-util counts a run as
+/// `end - start + 1` seconds, so a run ends at least 1 s after it starts.
 pub fn log_io(log: &DarshanLog, path: &Path) -> LogIo {
     let (pr, pw) = module_bytes(log, ModuleId::Posix);
     let (sr, sw) = module_bytes(log, ModuleId::Stdio);
@@ -44,7 +46,7 @@ pub fn log_io(log: &DarshanLog, path: &Path) -> LogIo {
         id,
         nprocs: job.nprocs.max(0) as u64,
         start,
-        end: Timestamp(job.end_time_sec.max(job.start_time_sec)),
+        end: Timestamp(job.end_time_sec.max(job.start_time_sec.saturating_add(1))),
         read_bytes: pr.saturating_add(sr),
         written_bytes: pw.saturating_add(sw),
     }

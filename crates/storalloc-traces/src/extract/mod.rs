@@ -30,7 +30,9 @@ pub enum ExtractError {
         detail: String,
     },
 
-    #[error("{path}: missing column {column:?} (the Theta {what} CSV has it; see docs/darshan.md)")]
+    #[error(
+        "{path}: missing column {column:?} (the Theta {what} CSV has it; see docs/darshan.md)"
+    )]
     MissingColumn {
         path: PathBuf,
         column: &'static str,

@@ -108,7 +108,9 @@ impl Table {
             })
     }
 
-    fn rows(&mut self) -> impl Iterator<Item = Result<(u64, csv::StringRecord), ExtractError>> + '_ {
+    fn rows(
+        &mut self,
+    ) -> impl Iterator<Item = Result<(u64, csv::StringRecord), ExtractError>> + '_ {
         let path = self.path.clone();
         self.reader.records().map(move |r| {
             let rec = r.map_err(|e| csv_error(&path, &e))?;
@@ -244,13 +246,29 @@ fn read_darshan(
     // STDIO columns are optional: not every year's summary has them.
     let layers: Vec<([&'static str; 3], [usize; 3])> = match source {
         ByteSource::PosixStdio => {
-            let mut v = vec![(POSIX, [t.column(POSIX[0])?, t.column(POSIX[1])?, t.column(POSIX[2])?])];
-            if let (Ok(a), Ok(b), Ok(c)) = (t.column(STDIO[0]), t.column(STDIO[1]), t.column(STDIO[2])) {
+            let mut v = vec![(
+                POSIX,
+                [
+                    t.column(POSIX[0])?,
+                    t.column(POSIX[1])?,
+                    t.column(POSIX[2])?,
+                ],
+            )];
+            if let (Ok(a), Ok(b), Ok(c)) =
+                (t.column(STDIO[0]), t.column(STDIO[1]), t.column(STDIO[2]))
+            {
                 v.push((STDIO, [a, b, c]));
             }
             v
         }
-        ByteSource::MpiIo => vec![(MPIIO, [t.column(MPIIO[0])?, t.column(MPIIO[1])?, t.column(MPIIO[2])?])],
+        ByteSource::MpiIo => vec![(
+            MPIIO,
+            [
+                t.column(MPIIO[0])?,
+                t.column(MPIIO[1])?,
+                t.column(MPIIO[2])?,
+            ],
+        )],
     };
     let mut jobs: BTreeMap<i64, RunTotals> = BTreeMap::new();
     let mut rows = 0;
