@@ -16,8 +16,9 @@
 use crate::backend::{AttachmentInfo, BackendError, BlockSpec, HeldBlock, StorageBackend};
 use crate::host_os::{
     block_name, free_bytes, fs_magic, have_program, io_err, is_mount_point, is_root,
-    parse_block_name, run, BTRFS_MAGIC,
+    parse_block_name, path_str, run, BTRFS_MAGIC,
 };
+use crate::loop_image::{detach_loops, make_image, partial};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -279,7 +280,16 @@ impl FsBackend {
         let dir = Self::dir(d, allocation_id, disk);
         let image = Self::image(d, allocation_id, disk);
         if is_mount_point(&dir)? {
-            run("umount", &[path_str(&dir)], &dir)?;
+            match run("umount", &[path_str(&dir)], &dir) {
+                Ok(_) => {}
+                // The allocation has ended even if a process still has a file
+                // open in it: detach now, the kernel finishes when it closes.
+                Err(e) if e.to_string().contains("busy") => {
+                    tracing::warn!(path = %dir.display(), error = %e, "allocation still in use; unmounting lazily");
+                    run("umount", &["-l", path_str(&dir)], &dir)?;
+                }
+                Err(e) => return Err(e),
+            }
         }
         detach_loops(&image)?;
         match std::fs::remove_dir(&dir) {
@@ -356,65 +366,12 @@ impl FsBackend {
     }
 }
 
-fn path_str(p: &Path) -> &str {
-    // Paths come from the system file (UTF-8 YAML) plus our own ASCII names.
-    p.to_str().unwrap_or_default()
-}
-
-fn partial(image: &Path) -> PathBuf {
-    image.with_extension("img.partial")
-}
-
 /// Gives the allocation's directory to its owner, private to them.
 fn own(dir: &Path, spec: &BlockSpec) -> Result<(), BackendError> {
     std::os::unix::fs::chown(dir, Some(spec.owner_uid), Some(spec.owner_gid))
         .map_err(|e| io_err(dir, e))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
         .map_err(|e| io_err(dir, e))
-}
-
-/// A sparse file of exactly the capacity with an ext4 filesystem on it,
-/// made under a temporary name so a crash never leaves a half-made image
-/// that would be taken for a held block.
-fn make_image(image: &Path, spec: &BlockSpec) -> Result<(), BackendError> {
-    let dir = image.parent().expect("images live in a directory");
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| io_err(dir, e))?;
-    let tmp = partial(image);
-    let f = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
-    f.set_len(spec.capacity_bytes)
-        .map_err(|e| io_err(&tmp, e))?;
-    drop(f);
-    let opts = format!(
-        "root_owner={}:{},lazy_itable_init=1,lazy_journal_init=1,nodiscard",
-        spec.owner_uid, spec.owner_gid
-    );
-    let made = run(
-        "mkfs.ext4",
-        &["-q", "-F", "-m", "0", "-E", &opts, path_str(&tmp)],
-        &tmp,
-    )
-    .and_then(|_| std::fs::rename(&tmp, image).map_err(|e| io_err(image, e)));
-    if made.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    made
-}
-
-/// Detaches loop devices still bound to `image` (a mount without autoclear,
-/// or one that an earlier crash left behind).
-fn detach_loops(image: &Path) -> Result<(), BackendError> {
-    if !image.exists() {
-        return Ok(());
-    }
-    let out = run("losetup", &["-j", path_str(image)], image)?;
-    for line in out.lines() {
-        if let Some((dev, _)) = line.split_once(':') {
-            run("losetup", &["-d", dev], image)?;
-        }
-    }
-    Ok(())
 }
 
 impl StorageBackend for FsBackend {

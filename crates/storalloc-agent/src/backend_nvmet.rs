@@ -18,7 +18,7 @@
 use crate::atomic_file::write_atomic;
 use crate::backend::{AttachmentInfo, BackendError, BlockSpec, HeldBlock, StorageBackend};
 use crate::host_os::{block_name, free_bytes, io_err, is_root, parse_block_name, run};
-use crate::nvmet_configfs::ConfigTree;
+use crate::nvmet_configfs::{port_attrs, ConfigTree, Export};
 use crate::nvmet_json::{HostJson, NamespaceJson, NvmetcliConfig, PortJson, SubsystemJson};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -82,14 +82,6 @@ pub struct NvmetBackend {
     lock: Mutex<()>,
 }
 
-/// Everything one export needs, from a spec or from the restore file.
-struct Export {
-    nqn: String,
-    device_path: PathBuf,
-    hosts: Vec<String>,
-    port: NvmetPort,
-}
-
 impl NvmetBackend {
     pub fn new(cfg: NvmetConfig) -> Self {
         NvmetBackend {
@@ -123,6 +115,11 @@ impl NvmetBackend {
             .filter_map(|(i, d)| d.as_ref().map(|d| (i as u32, d)))
     }
 
+    /// The configfs ports this backend's disks export on.
+    fn our_ports(&self) -> BTreeSet<u16> {
+        self.served().map(|(_, d)| d.port.port_id).collect()
+    }
+
     fn backing(d: &NvmetDisk, allocation_id: u64, disk: u32) -> PathBuf {
         d.backing_dir
             .join(format!("{}.img", block_name(allocation_id, disk)))
@@ -141,142 +138,6 @@ impl NvmetBackend {
             port: port.trsvcid,
             path: String::new(),
         }
-    }
-
-    /// Creates or completes an export; every step is skipped when done.
-    fn ensure_export(&self, e: &Export) -> Result<(), BackendError> {
-        let t = &self.tree;
-        for h in &e.hosts {
-            t.mkdir(&t.host(h))?;
-        }
-        let sub = t.subsystem(&e.nqn);
-        t.mkdir(&sub)?;
-        // First thing after creation: the kernel default would let anyone in.
-        t.write(&sub.join("attr_allow_any_host"), "0")?;
-        let ns = t.namespace(&e.nqn);
-        t.mkdir(&ns)?;
-        if t.read(&ns.join("enable"))?.as_deref() != Some("1") {
-            let path = e.device_path.display().to_string();
-            t.write(&ns.join("device_path"), &path)?;
-            if self.cfg.buffered_io {
-                t.write(&ns.join("buffered_io"), "1")?;
-            }
-            t.write(&ns.join("enable"), "1")?;
-        }
-        let allowed = sub.join("allowed_hosts");
-        t.mkdir(&allowed)?;
-        for name in t.names(&allowed)? {
-            if !e.hosts.contains(&name) {
-                t.unlink(&allowed.join(&name))?;
-            }
-        }
-        for h in &e.hosts {
-            t.link(&t.host(h), &allowed.join(h))?;
-        }
-        self.ensure_port(&e.port)?;
-        t.link(
-            &sub,
-            &t.port(e.port.port_id).join("subsystems").join(&e.nqn),
-        )
-    }
-
-    fn port_attrs(p: &NvmetPort) -> [(&'static str, String); 4] {
-        [
-            ("addr_trtype", p.transport.clone()),
-            ("addr_adrfam", p.adrfam.clone()),
-            ("addr_traddr", p.traddr.clone()),
-            ("addr_trsvcid", p.trsvcid.to_string()),
-        ]
-    }
-
-    /// What differs between the port in configfs and `p` (empty when it is
-    /// absent or the same).
-    fn port_mismatch(&self, p: &NvmetPort) -> Result<Vec<String>, BackendError> {
-        let dir = self.tree.port(p.port_id);
-        if !dir.exists() {
-            return Ok(Vec::new());
-        }
-        let mut diffs = Vec::new();
-        for (attr, want) in Self::port_attrs(p) {
-            let have = self.tree.read(&dir.join(attr))?.unwrap_or_default();
-            if have != want {
-                diffs.push(format!("{attr} is {have:?}, not {want:?}"));
-            }
-        }
-        Ok(diffs)
-    }
-
-    fn ensure_port(&self, p: &NvmetPort) -> Result<(), BackendError> {
-        let dir = self.tree.port(p.port_id);
-        let existed = dir.exists();
-        let diffs = self.port_mismatch(p)?;
-        if !diffs.is_empty() {
-            return Err(BackendError::Corrupt {
-                path: dir.display().to_string(),
-                message: format!("the port is configured differently: {}", diffs.join(", ")),
-            });
-        }
-        if !existed {
-            self.tree.mkdir(&dir)?;
-            for (attr, value) in Self::port_attrs(p) {
-                self.tree.write(&dir.join(attr), &value)?;
-            }
-        }
-        self.tree.mkdir(&dir.join("subsystems"))
-    }
-
-    /// Takes an export down completely: port links, allowed hosts,
-    /// namespace, subsystem, hosts no other subsystem uses, and ports of ours
-    /// left without subsystems.
-    fn remove_export(&self, nqn: &str) -> Result<(), BackendError> {
-        let t = &self.tree;
-        let ours: BTreeSet<u16> = self.served().map(|(_, d)| d.port.port_id).collect();
-        for port in t.names(&t.root().join("ports"))? {
-            let pdir = t.root().join("ports").join(&port);
-            let link = pdir.join("subsystems").join(nqn);
-            if std::fs::symlink_metadata(&link).is_err() {
-                continue;
-            }
-            t.unlink(&link)?;
-            let ours = port.parse::<u16>().is_ok_and(|id| ours.contains(&id));
-            if ours && t.names(&pdir.join("subsystems"))?.is_empty() {
-                t.rmdir(&pdir)?;
-            }
-        }
-        let sub = t.subsystem(nqn);
-        if !sub.exists() {
-            return Ok(());
-        }
-        let allowed = sub.join("allowed_hosts");
-        let hosts = t.names(&allowed)?;
-        for h in &hosts {
-            t.unlink(&allowed.join(h))?;
-        }
-        let ns = t.namespace(nqn);
-        if ns.exists() {
-            if t.read(&ns.join("enable"))?.as_deref() == Some("1") {
-                t.write(&ns.join("enable"), "0")?;
-            }
-            t.rmdir(&ns)?;
-        }
-        t.rmdir(&sub)?;
-        for h in hosts {
-            if !self.host_in_use(&h)? {
-                t.rmdir(&t.host(&h))?;
-            }
-        }
-        Ok(())
-    }
-
-    fn host_in_use(&self, host_nqn: &str) -> Result<bool, BackendError> {
-        let t = &self.tree;
-        for s in t.names(&t.root().join("subsystems"))? {
-            let link = t.subsystem(&s).join("allowed_hosts").join(host_nqn);
-            if std::fs::symlink_metadata(link).is_ok() {
-                return Ok(true);
-            }
-        }
-        Ok(false)
     }
 
     /// The exports in configfs that are this node's allocations:
@@ -320,7 +181,7 @@ impl NvmetBackend {
             hosts.extend(allowed.iter().cloned());
             let port = &self.disk(disk)?.port;
             let entry = ports.entry(port.port_id).or_insert_with(|| PortJson {
-                addr: Self::port_attrs(port)
+                addr: port_attrs(port)
                     .into_iter()
                     .map(|(k, v)| (k.trim_start_matches("addr_").to_string(), v))
                     .chain([("treq".to_string(), "not specified".to_string())])
@@ -432,7 +293,7 @@ impl NvmetBackend {
                 d.backing_dir.display()
             ));
         }
-        let diffs = self.port_mismatch(p).map_err(|e| e.to_string())?;
+        let diffs = self.tree.port_mismatch(p).map_err(|e| e.to_string())?;
         if !diffs.is_empty() {
             return Err(format!(
                 "nvmet port {} exists and is configured differently: {}",
@@ -505,8 +366,9 @@ impl StorageBackend for NvmetBackend {
             device_path: backing,
             hosts,
             port: d.port.clone(),
+            buffered_io: self.cfg.buffered_io,
         };
-        self.ensure_export(&export)?;
+        self.tree.ensure_export(&export)?;
         self.save()?;
         Ok(Self::attachment(&nqn, &d.port))
     }
@@ -514,7 +376,10 @@ impl StorageBackend for NvmetBackend {
     fn release(&self, allocation_id: u64, disk: u32) -> Result<(), BackendError> {
         let d = self.disk(disk)?;
         let _guard = self.lock.lock().expect("poisoned");
-        self.remove_export(&allocation_nqn(&self.cfg.hostname, allocation_id, disk))?;
+        self.tree.remove_export(
+            &allocation_nqn(&self.cfg.hostname, allocation_id, disk),
+            &self.our_ports(),
+        )?;
         let backing = Self::backing(d, allocation_id, disk);
         match std::fs::remove_file(&backing) {
             Ok(()) => {}
@@ -587,15 +452,24 @@ impl StorageBackend for NvmetBackend {
                 tracing::warn!(nqn = %s.nqn, disk, "saved export for a disk this backend no longer serves; not restored");
                 continue;
             };
+            if let Some(bad) = s
+                .allowed_hosts
+                .iter()
+                .find(|h| valid_host_nqn(id, h).is_err())
+            {
+                tracing::warn!(nqn = %s.nqn, host = %bad, "saved export names an invalid host NQN; not restored");
+                continue;
+            }
             if allocation_nqn(&self.cfg.hostname, id, disk) != s.nqn || !path.exists() {
                 tracing::warn!(nqn = %s.nqn, path = %path.display(), "saved export does not match this node or lost its backing file; not restored");
                 continue;
             }
-            self.ensure_export(&Export {
+            self.tree.ensure_export(&Export {
                 nqn: s.nqn.clone(),
                 device_path: path,
                 hosts: s.allowed_hosts.clone(),
                 port: d.port.clone(),
+                buffered_io: self.cfg.buffered_io,
             })?;
             tracing::info!(nqn = %s.nqn, allocation = id, disk, "restored nvmet export");
             restored += 1;

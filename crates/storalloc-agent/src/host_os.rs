@@ -135,6 +135,12 @@ fn unescape_mount_path(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A path as the system tools take it on their command line.
+pub fn path_str(p: &Path) -> &str {
+    // Paths come from the system file (UTF-8 YAML) plus our own ASCII names.
+    p.to_str().unwrap_or_default()
+}
+
 /// The block name the backends give one allocation on one disk; the real
 /// backends find what they hold again by parsing it back.
 pub fn block_name(allocation_id: u64, disk: u32) -> String {

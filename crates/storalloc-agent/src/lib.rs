@@ -14,6 +14,7 @@ pub mod backoff;
 pub mod conformance;
 pub mod disks;
 mod host_os;
+mod loop_image;
 pub mod node;
 mod nvmet_configfs;
 pub mod nvmet_json;

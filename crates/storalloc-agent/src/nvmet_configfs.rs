@@ -9,8 +9,20 @@
 //! links are symlinks) is the same, so the backend code is one.
 
 use crate::backend::BackendError;
+use crate::backend_nvmet::NvmetPort;
 use crate::host_os::{fs_magic, io_err, CONFIGFS_MAGIC};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+/// Everything one export needs, from a spec or from the restore file.
+pub struct Export {
+    pub nqn: String,
+    pub device_path: PathBuf,
+    pub hosts: Vec<String>,
+    pub port: NvmetPort,
+    /// Open the backing file through the page cache.
+    pub buffered_io: bool,
+}
 
 pub struct ConfigTree {
     root: PathBuf,
@@ -123,4 +135,141 @@ impl ConfigTree {
             Err(e) => Err(io_err(dir, e)),
         }
     }
+}
+
+/// The nvmet objects the backend builds from those primitives.
+impl ConfigTree {
+    /// Creates or completes an export; every step is skipped when done.
+    pub fn ensure_export(&self, e: &Export) -> Result<(), BackendError> {
+        for h in &e.hosts {
+            self.mkdir(&self.host(h))?;
+        }
+        let sub = self.subsystem(&e.nqn);
+        self.mkdir(&sub)?;
+        // Before the subsystem is linked to any port, whatever the kernel's
+        // default: only the hosts linked below may connect.
+        self.write(&sub.join("attr_allow_any_host"), "0")?;
+        let ns = self.namespace(&e.nqn);
+        self.mkdir(&ns)?;
+        if self.read(&ns.join("enable"))?.as_deref() != Some("1") {
+            let path = e.device_path.display().to_string();
+            self.write(&ns.join("device_path"), &path)?;
+            if e.buffered_io {
+                self.write(&ns.join("buffered_io"), "1")?;
+            }
+            self.write(&ns.join("enable"), "1")?;
+        }
+        let allowed = sub.join("allowed_hosts");
+        self.mkdir(&allowed)?;
+        for name in self.names(&allowed)? {
+            if !e.hosts.contains(&name) {
+                self.unlink(&allowed.join(&name))?;
+            }
+        }
+        for h in &e.hosts {
+            self.link(&self.host(h), &allowed.join(h))?;
+        }
+        self.ensure_port(&e.port)?;
+        self.link(
+            &sub,
+            &self.port(e.port.port_id).join("subsystems").join(&e.nqn),
+        )
+    }
+
+    /// What differs between the port in configfs and `p` (empty when it is
+    /// absent or the same).
+    pub fn port_mismatch(&self, p: &NvmetPort) -> Result<Vec<String>, BackendError> {
+        let dir = self.port(p.port_id);
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let mut diffs = Vec::new();
+        for (attr, want) in port_attrs(p) {
+            let have = self.read(&dir.join(attr))?.unwrap_or_default();
+            if have != want {
+                diffs.push(format!("{attr} is {have:?}, not {want:?}"));
+            }
+        }
+        Ok(diffs)
+    }
+
+    fn ensure_port(&self, p: &NvmetPort) -> Result<(), BackendError> {
+        let dir = self.port(p.port_id);
+        let existed = dir.exists();
+        let diffs = self.port_mismatch(p)?;
+        if !diffs.is_empty() {
+            return Err(BackendError::Corrupt {
+                path: dir.display().to_string(),
+                message: format!("the port is configured differently: {}", diffs.join(", ")),
+            });
+        }
+        if !existed {
+            self.mkdir(&dir)?;
+            for (attr, value) in port_attrs(p) {
+                self.write(&dir.join(attr), &value)?;
+            }
+        }
+        self.mkdir(&dir.join("subsystems"))
+    }
+
+    /// Takes an export down completely: port links, allowed hosts,
+    /// namespace, subsystem, hosts no other subsystem uses, and ports of ours
+    /// left without subsystems.
+    pub fn remove_export(&self, nqn: &str, ours: &BTreeSet<u16>) -> Result<(), BackendError> {
+        for port in self.names(&self.root().join("ports"))? {
+            let pdir = self.root().join("ports").join(&port);
+            let link = pdir.join("subsystems").join(nqn);
+            if std::fs::symlink_metadata(&link).is_err() {
+                continue;
+            }
+            self.unlink(&link)?;
+            let ours = port.parse::<u16>().is_ok_and(|id| ours.contains(&id));
+            if ours && self.names(&pdir.join("subsystems"))?.is_empty() {
+                self.rmdir(&pdir)?;
+            }
+        }
+        let sub = self.subsystem(nqn);
+        if !sub.exists() {
+            return Ok(());
+        }
+        let allowed = sub.join("allowed_hosts");
+        let hosts = self.names(&allowed)?;
+        for h in &hosts {
+            self.unlink(&allowed.join(h))?;
+        }
+        let ns = self.namespace(nqn);
+        if ns.exists() {
+            if self.read(&ns.join("enable"))?.as_deref() == Some("1") {
+                self.write(&ns.join("enable"), "0")?;
+            }
+            self.rmdir(&ns)?;
+        }
+        self.rmdir(&sub)?;
+        for h in hosts {
+            if !self.host_in_use(&h)? {
+                self.rmdir(&self.host(&h))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn host_in_use(&self, host_nqn: &str) -> Result<bool, BackendError> {
+        for s in self.names(&self.root().join("subsystems"))? {
+            let link = self.subsystem(&s).join("allowed_hosts").join(host_nqn);
+            if std::fs::symlink_metadata(link).is_ok() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// The port's address attributes, as configfs names them.
+pub fn port_attrs(p: &NvmetPort) -> [(&'static str, String); 4] {
+    [
+        ("addr_trtype", p.transport.clone()),
+        ("addr_adrfam", p.adrfam.clone()),
+        ("addr_traddr", p.traddr.clone()),
+        ("addr_trsvcid", p.trsvcid.to_string()),
+    ]
 }

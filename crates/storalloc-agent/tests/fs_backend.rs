@@ -344,3 +344,31 @@ fn a_changed_capacity_for_a_held_directory_is_refused() {
     assert!(err.to_string().contains("already held"), "{err}");
     b.release(3, 0).unwrap();
 }
+
+#[test]
+fn a_loop_image_still_in_use_is_released_anyway() {
+    let fx = mounted_or_skip!(Fs::Tmpfs);
+    let state = tempfile::tempdir().unwrap();
+    let b = fx.backend(state.path());
+    let dir = PathBuf::from(b.apply(&spec(6, 0, 1)).unwrap().path);
+    let open = std::fs::File::create(dir.join("busy")).unwrap();
+    b.release(6, 0).unwrap();
+    assert!(
+        !dir.exists(),
+        "the directory is gone while a file is still open"
+    );
+    assert!(b.list_held().unwrap().is_empty());
+    drop(open);
+    // The lazy unmount completes on close and the loop device clears itself.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while String::from_utf8(sh("losetup -a").stdout)
+        .unwrap()
+        .contains("storalloc-6-disk0.img")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "loop device still attached"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -68,6 +68,9 @@ pub fn is_final(state: pb::AllocationState) -> bool {
     matches!(state, S::Refused | S::Failed | S::Ended | S::Cancelled)
 }
 
+/// Status and List answers of big systems exceed tonic's 4 MiB default.
+const MAX_MESSAGE: usize = 256 << 20;
+
 #[derive(Clone)]
 pub struct Client {
     addr: String,
@@ -105,8 +108,9 @@ impl Client {
             .connect_lazy();
         Ok(Client {
             addr: addr.to_string(),
-            client: ClientServiceClient::new(channel.clone()),
-            admin: AdminServiceClient::new(channel),
+            client: ClientServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE),
+            admin: AdminServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE),
             policy,
         })
     }

@@ -94,6 +94,8 @@ pub(crate) struct State {
     pub rr_cursor: usize,
     /// Everything before this was folded into the calendars' base levels.
     pub horizon: i64,
+    /// The largest disk capacity.
+    pub max_cap: i64,
 }
 
 impl State {
@@ -128,6 +130,7 @@ impl State {
             rng,
             rr_cursor: 0,
             horizon: i64::MIN,
+            max_cap: caps.iter().copied().max().unwrap_or(0),
         }
     }
 

@@ -139,7 +139,7 @@ fn populate(e: &mut E) -> Vec<Allocation> {
     e.list(true)
 }
 
-fn assert_recovered(before: &[Allocation], e: &E) {
+fn assert_recovered(before: &[Allocation], e: &mut E) {
     let after = e.list(true);
     assert_eq!(after.len(), before.len(), "every allocation is back");
     for (b, a) in before.iter().zip(&after) {
@@ -187,7 +187,7 @@ fn an_engine_dropped_without_shutdown_comes_back_whole() {
     clock.set(T0 + 100);
     let comm = RecordingComm::new();
     let mut e = open(dir.path(), &clock, &comm);
-    assert_recovered(&before, &e);
+    assert_recovered(&before, &mut e);
 
     // Ids continue; nothing is handed out twice.
     let max = before.iter().map(|a| a.id).max().unwrap();
@@ -242,8 +242,8 @@ fn the_files_on_disk_at_any_commit_recover_like_a_kill_9() {
         std::fs::copy(f.path(), crash.path().join(f.file_name())).unwrap();
     }
     clock.set(T0 + 100);
-    let e2 = open(crash.path(), &clock, &RecordingComm::new());
-    assert_recovered(&before, &e2);
+    let mut e2 = open(crash.path(), &clock, &RecordingComm::new());
+    assert_recovered(&before, &mut e2);
     drop(e);
 }
 

@@ -249,7 +249,7 @@ impl Scheduler {
     }
 
     pub(super) fn max_cap_all(&self) -> i64 {
-        self.st.disks.iter().map(|d| d.cap).max().unwrap_or(0)
+        self.st.max_cap
     }
 
     fn no_match_text(&self, req: &Request) -> String {

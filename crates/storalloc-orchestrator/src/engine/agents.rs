@@ -38,7 +38,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
                         node = id,
                         "node description changed: rebuilding the scheduler"
                     );
-                    self.rebuild_scheduler();
+                    self.sched_stale = true;
                 }
                 id
             }
@@ -58,7 +58,8 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
                     session: None,
                 });
                 self.txn.nodes.insert(id);
-                self.rebuild_scheduler();
+                self.node_allocs.push(Default::default());
+                self.sched_stale = true;
                 id
             }
         };
@@ -74,7 +75,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
         n.up = true;
         n.last_heartbeat = now.0;
         let available = !n.stored.drained;
-        let _ = self.sched.set_node_available(id, available);
+        self.set_available(id, available);
         self.refresh_degraded(id);
         let orphans = self.reconcile(id, &req.held);
         self.decide_pending(now);
@@ -274,7 +275,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
             self.sessions.remove(&s);
         }
         self.comm.close_stream(node);
-        let _ = self.sched.set_node_available(node, false);
+        self.set_available(node, false);
         self.refresh_degraded(node);
     }
 

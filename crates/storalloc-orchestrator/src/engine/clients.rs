@@ -94,7 +94,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
             AllocationState::Granted | AllocationState::Allocated => {
                 let issued = self.issued(id);
                 self.unindex_live(id);
-                if let Err(e) = self.sched.release(AllocId(id), now) {
+                if let Err(e) = self.sched().release(AllocId(id), now) {
                     tracing::warn!(allocation = id, error = %e, "release in the scheduler");
                 }
                 if issued {
@@ -135,7 +135,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
     }
 
     /// Nodes with per-disk use now, and the allocations not finished.
-    pub fn status(&self) -> StatusResponse {
+    pub fn status(&mut self) -> StatusResponse {
         StatusResponse {
             nodes: self.node_infos(),
             allocations: self.list(false),

@@ -24,7 +24,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
             }
             self.end_allocation(id, now);
         }
-        for id in self.sched.advance(now) {
+        for id in self.sched().advance(now) {
             if self.allocs.get(&id.0).is_some_and(is_live) {
                 self.end_allocation(id.0, now);
             }
@@ -64,7 +64,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
             let a = &self.allocs[&id];
             core_request(a.request.as_ref().expect("checked at submit"), now)
         };
-        let decision = self.sched.submit(AllocId(id), &req, now);
+        let decision = self.sched().submit(AllocId(id), &req, now);
         match decision {
             Decision::Granted(g) => {
                 let placements: Vec<Placement> = g
@@ -234,7 +234,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
     ) {
         let issued = self.issued(id);
         self.unindex_live(id);
-        if let Err(e) = self.sched.cancel(AllocId(id)) {
+        if let Err(e) = self.sched().cancel(AllocId(id)) {
             tracing::warn!(allocation = id, error = %e, "cancel in the scheduler");
         }
         if issued {

@@ -83,6 +83,9 @@ pub struct Engine<S: StateStore, A: AgentComm, C: Clock> {
     clock: C,
     cfg: EngineConfig,
     sched: Scheduler,
+    /// The node set changed and `sched` does not know yet: it is rebuilt
+    /// before its next use, so a burst of registrations costs one rebuild.
+    sched_stale: bool,
     nodes: Vec<NodeRt>,
     by_hostname: HashMap<String, u32>,
     sessions: HashMap<String, u32>,
@@ -157,8 +160,24 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
 
     /// Checks the core's invariants (no disk over-committed, calendars in
     /// agreement with the allocations).
-    pub fn check_invariants(&self) -> Result<(), storalloc_core::InvariantViolation> {
-        self.sched.check_invariants()
+    pub fn check_invariants(&mut self) -> Result<(), storalloc_core::InvariantViolation> {
+        self.sched().check_invariants()
+    }
+
+    /// The scheduler, rebuilt first if the node set changed.
+    fn sched(&mut self) -> &mut Scheduler {
+        if self.sched_stale {
+            self.rebuild_scheduler();
+        }
+        &mut self.sched
+    }
+
+    /// Tells the scheduler whether a node takes new placements (a stale
+    /// scheduler picks it up from the node states when rebuilt).
+    fn set_available(&mut self, node: u32, available: bool) {
+        if !self.sched_stale {
+            let _ = self.sched.set_node_available(node, available);
+        }
     }
 
     /// Whether changes wait for [`Engine::commit`].
@@ -176,6 +195,9 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
     /// nothing was written and the engine must not be used any more: memory
     /// is ahead of the disk, and only a restart (recovery) is safe.
     pub fn commit(&mut self) -> Result<(), StoreError> {
+        if self.sched_stale {
+            self.rebuild_scheduler();
+        }
         if !self.has_uncommitted() {
             return Ok(());
         }

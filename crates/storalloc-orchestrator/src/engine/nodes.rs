@@ -9,12 +9,14 @@ use storalloc_core::{DiskRef, Timestamp};
 use storalloc_proto::v1::{node_request, DiskUsage, NodeInfo, NodeRequest, NodeState};
 
 impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
-    pub fn node_infos(&self) -> Vec<NodeInfo> {
+    pub fn node_infos(&mut self) -> Vec<NodeInfo> {
+        self.sched();
         (0..self.nodes.len() as u32)
             .map(|n| self.node_info(n))
             .collect()
     }
 
+    /// Needs a fresh scheduler (see `sched()`).
     fn node_info(&self, id: u32) -> NodeInfo {
         let n = &self.nodes[id as usize];
         let now = self.now();
@@ -91,9 +93,10 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
         if !n.stored.drained {
             n.stored.drained = true;
             self.txn.nodes.insert(id);
-            let _ = self.sched.set_node_available(id, false);
+            self.set_available(id, false);
             tracing::info!(node = id, "node drained");
         }
+        self.sched();
         Ok(self.node_info(id))
     }
 
@@ -104,11 +107,12 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
             n.stored.drained = false;
             let up = n.up;
             self.txn.nodes.insert(id);
-            let _ = self.sched.set_node_available(id, up);
+            self.set_available(id, up);
             tracing::info!(node = id, "node resumed");
             let now = self.now();
             self.decide_pending(now);
         }
+        self.sched();
         Ok(self.node_info(id))
     }
 }

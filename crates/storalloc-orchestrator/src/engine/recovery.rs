@@ -91,6 +91,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
             clock,
             cfg,
             sched,
+            sched_stale: false,
             nodes,
             by_hostname,
             sessions: HashMap::new(),
@@ -184,6 +185,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
     /// (the core's system is fixed at construction), restoring every live
     /// allocation.
     pub(super) fn rebuild_scheduler(&mut self) {
+        self.sched_stale = false;
         let system = System {
             nodes: self.nodes.iter().map(|n| n.core.clone()).collect(),
         };
