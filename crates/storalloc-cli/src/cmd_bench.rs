@@ -72,128 +72,188 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// What the clients saw.
+struct Outcome {
+    latencies: Vec<Duration>,
+    granted: usize,
+    refused: usize,
+    elapsed: Duration,
+}
+
 pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         a.clients > 0 && a.requests > 0 && a.nodes > 0 && a.disks_per_node > 0,
         "--clients, --requests, --nodes and --disks-per-node must be positive"
     );
+    let parse_err = |opt: &str, e: &dyn std::fmt::Display| anyhow::anyhow!("{opt}: {e}");
     let disk_size: Bytes = a
         .disk_size
         .parse()
-        .map_err(|e| anyhow::anyhow!("--disk-size: {e}"))?;
-    let size: Bytes = a.size.parse().map_err(|e| anyhow::anyhow!("--size: {e}"))?;
-    let time: TimeSpan = a.time.parse().map_err(|e| anyhow::anyhow!("--time: {e}"))?;
+        .map_err(|e| parse_err("--disk-size", &e))?;
+    let size: Bytes = a.size.parse().map_err(|e| parse_err("--size", &e))?;
+    let time: TimeSpan = a.time.parse().map_err(|e| parse_err("--time", &e))?;
     let strategy: StrategyKind = a
         .strategy
         .parse()
-        .map_err(|e| anyhow::anyhow!("--strategy: {e}"))?;
-    let system = bench_system(a.nodes, a.disks_per_node, disk_size);
+        .map_err(|e| parse_err("--strategy", &e))?;
     let tmp = tempfile::tempdir()?;
     let state_dir = a
         .state_dir
         .clone()
         .unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&state_dir)?;
+    let req = pb::StorageRequest {
+        capacity_bytes: size.get(),
+        duration_s: time.secs(),
+        ..Default::default()
+    };
     runtime()?.block_on(async move {
-        let t0 = Instant::now();
+        let system = bench_system(a.nodes, a.disks_per_node, disk_size);
         let mut sched = SchedulerConfig::new(strategy);
         sched.seed = 1;
+        let t0 = Instant::now();
         let local = start_local(&system, sched, &state_dir, 5, None).await?;
-        let setup = t0.elapsed();
         if !a.json {
             eprintln!(
-                "bench: {} nodes × {} disks registered in {:.2?}; {} clients × {} requests of {} for {}, strategy {}",
-                a.nodes, a.disks_per_node, setup, a.clients, a.requests, size, time, strategy
+                "bench: {} nodes × {} disks registered in {:.2?}; {} clients, {} requests \
+                 of {size} for {time}, strategy {strategy}",
+                a.nodes,
+                a.disks_per_node,
+                t0.elapsed(),
+                a.clients,
+                a.requests
             );
         }
-        let req = pb::StorageRequest {
-            capacity_bytes: size.get(),
-            duration_s: time.secs(),
-            ..Default::default()
-        };
-        // Warm the connections and the engine outside the measurement.
-        let clients: Vec<Client> = (0..a.clients)
-            .map(|_| Client::new(&local.client_addr, RetryPolicy::default()))
-            .collect::<Result<_, _>>()?;
-        for c in &clients {
-            c.status().await?;
-        }
-        let per = a.requests / a.clients;
-        let extra = a.requests % a.clients;
         let start = Instant::now();
-        let mut tasks = Vec::new();
-        for (i, c) in clients.into_iter().enumerate() {
-            let n = per + usize::from(i < extra);
-            let req = req.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(n);
-                let mut granted = Vec::with_capacity(n);
-                let mut refused = 0usize;
-                for _ in 0..n {
-                    let id = storalloc_client::new_request_id();
-                    let t = Instant::now();
-                    let r = c.submit(&id, req.clone()).await?;
-                    lat.push(t.elapsed());
-                    match r.allocation.map(|x| (x.id, x.state())) {
-                        Some((id, pb::AllocationState::Granted | pb::AllocationState::Allocated)) => granted.push(id),
-                        _ => refused += 1,
-                    }
-                }
-                Ok::<_, storalloc_client::ClientError>((lat, granted, refused))
-            }));
-        }
-        let mut lat = Vec::with_capacity(a.requests);
-        let mut granted = Vec::new();
-        let mut refused = 0;
-        for t in tasks {
-            let (l, g, r) = t.await.context("client task")??;
-            lat.extend(l);
-            granted.extend(g);
-            refused += r;
-        }
-        let elapsed = start.elapsed();
-        lat.sort();
-        let rate = granted.len() as f64 / elapsed.as_secs_f64();
-        let (p50, p99, max) = (percentile(&lat, 0.50), percentile(&lat, 0.99), *lat.last().unwrap_or(&Duration::ZERO));
-        let mut allocated_after = None;
-        if a.wait_allocated {
-            let c = Client::new(&local.client_addr, RetryPolicy::default())?;
-            let deadline = Instant::now() + Duration::from_secs(120);
-            loop {
-                let all = c.list(false).await?;
-                let done = all.iter().filter(|x| x.state() == pb::AllocationState::Allocated).count();
-                if done >= granted.len() {
-                    allocated_after = Some(start.elapsed());
-                    break;
-                }
-                if Instant::now() > deadline {
-                    eprintln!("bench: only {done} of {} allocations confirmed after 120 s", granted.len());
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-        local.shutdown().await?;
-        if a.json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "nodes": a.nodes, "disks_per_node": a.disks_per_node, "clients": a.clients,
-                    "requests": a.requests, "granted": granted.len(), "refused": refused,
-                    "elapsed_s": elapsed.as_secs_f64(), "grants_per_s": rate,
-                    "p50_ms": p50.as_secs_f64() * 1e3, "p99_ms": p99.as_secs_f64() * 1e3,
-                    "max_ms": max.as_secs_f64() * 1e3, "strategy": strategy.to_string(),
-                    "all_allocated_s": allocated_after.map(|d| d.as_secs_f64()),
-                })
-            );
+        let out = drive(&local.client_addr, a.clients, a.requests, req).await?;
+        let allocated_after = if a.wait_allocated {
+            wait_allocated(&local.client_addr, out.granted, start).await?
         } else {
-            println!("requests   {} ({} granted, {refused} refused) in {elapsed:.2?}", a.requests, granted.len());
-            println!("grants/s   {rate:.0}");
-            println!("latency    p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3, max.as_secs_f64() * 1e3);
-            if let Some(d) = allocated_after {
-                println!("allocated  every grant confirmed by its server {d:.2?} after the first submit");
-            }
-        }
+            None
+        };
+        local.shutdown().await?;
+        report(&a, strategy, &out, allocated_after);
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `clients` concurrent clients, one connection each, submit `requests` in all.
+async fn drive(
+    addr: &str,
+    clients: usize,
+    requests: usize,
+    req: pb::StorageRequest,
+) -> anyhow::Result<Outcome> {
+    // Open the connections outside the measurement.
+    let conns: Vec<Client> = (0..clients)
+        .map(|_| Client::new(addr, RetryPolicy::default()))
+        .collect::<Result<_, _>>()?;
+    for c in &conns {
+        c.status().await?;
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (i, c) in conns.into_iter().enumerate() {
+        let n = requests / clients + usize::from(i < requests % clients);
+        let req = req.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(n);
+            let mut granted = 0usize;
+            for _ in 0..n {
+                let id = storalloc_client::new_request_id();
+                let t = Instant::now();
+                let r = c.submit(&id, req.clone()).await?;
+                lat.push(t.elapsed());
+                let state = r.allocation.map(|x| x.state());
+                if matches!(
+                    state,
+                    Some(pb::AllocationState::Granted | pb::AllocationState::Allocated)
+                ) {
+                    granted += 1;
+                }
+            }
+            Ok::<_, storalloc_client::ClientError>((lat, granted))
+        }));
+    }
+    let mut out = Outcome {
+        latencies: Vec::with_capacity(requests),
+        granted: 0,
+        refused: 0,
+        elapsed: Duration::ZERO,
+    };
+    for t in tasks {
+        let (lat, granted) = t.await.context("client task")??;
+        out.refused += lat.len() - granted;
+        out.granted += granted;
+        out.latencies.extend(lat);
+    }
+    out.elapsed = start.elapsed();
+    out.latencies.sort();
+    Ok(out)
+}
+
+/// How long after `start` every one of `granted` allocations was ALLOCATED.
+async fn wait_allocated(
+    addr: &str,
+    granted: usize,
+    start: Instant,
+) -> anyhow::Result<Option<Duration>> {
+    let c = Client::new(addr, RetryPolicy::default())?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let all = c.list(false).await?;
+        let done = all
+            .iter()
+            .filter(|x| x.state() == pb::AllocationState::Allocated)
+            .count();
+        if done >= granted {
+            return Ok(Some(start.elapsed()));
+        }
+        if Instant::now() > deadline {
+            eprintln!("bench: only {done} of {granted} allocations confirmed after 120 s");
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn report(a: &BenchArgs, strategy: StrategyKind, out: &Outcome, allocated: Option<Duration>) {
+    let rate = out.granted as f64 / out.elapsed.as_secs_f64();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let lat = &out.latencies;
+    let (p50, p99) = (percentile(lat, 0.50), percentile(lat, 0.99));
+    let max = lat.last().copied().unwrap_or(Duration::ZERO);
+    if a.json {
+        let v = serde_json::json!({
+            "nodes": a.nodes,
+            "disks_per_node": a.disks_per_node,
+            "clients": a.clients,
+            "requests": a.requests,
+            "granted": out.granted,
+            "refused": out.refused,
+            "elapsed_s": out.elapsed.as_secs_f64(),
+            "grants_per_s": rate,
+            "p50_ms": ms(p50),
+            "p99_ms": ms(p99),
+            "max_ms": ms(max),
+            "strategy": strategy.to_string(),
+            "all_allocated_s": allocated.map(|d| d.as_secs_f64()),
+        });
+        println!("{v}");
+        return;
+    }
+    println!(
+        "requests   {} ({} granted, {} refused) in {:.2?}",
+        a.requests, out.granted, out.refused, out.elapsed
+    );
+    println!("grants/s   {rate:.0}");
+    println!(
+        "latency    p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(p50),
+        ms(p99),
+        ms(max)
+    );
+    if let Some(d) = allocated {
+        println!("allocated  every grant confirmed by its server {d:.2?} after the first submit");
+    }
 }

@@ -118,80 +118,149 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&state_dir)?;
-    runtime()?.block_on(async move {
-        println!(
-            "storalloc demo: {} storage servers ({} disks, {}) from the embedded examples/system.yml, strategy {}",
-            system.nodes.len(),
-            system.disk_count(),
-            system.total_capacity(),
-            config.sched_strategy
-        );
-        let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-        let local = start_local(&system, config.scheduler_config(1), &state_dir, 1, Some(ev_tx)).await?;
-        let printer = tokio::spawn(async move {
-            while let Some(e) = ev_rx.recv().await {
+    runtime()?.block_on(demo(system, config, state_dir))
+}
+
+/// The requests the demo sends: what it shows, GB, seconds, medium.
+const ASKS: [(&str, u64, u64, Option<&str>); 4] = [
+    ("200 GB for 1 hour", 200, 3600, None),
+    (
+        "500 GB for 30 minutes (split into 200 GB blocks)",
+        500,
+        1800,
+        None,
+    ),
+    ("1 TB on hdd for 2 hours", 1000, 7200, Some("hdd")),
+    (
+        "50 TB for 1 hour (more than the system has)",
+        50_000,
+        3600,
+        None,
+    ),
+];
+
+async fn demo(
+    system: System,
+    config: storalloc_config::Config,
+    state_dir: std::path::PathBuf,
+) -> anyhow::Result<ExitCode> {
+    println!(
+        "storalloc demo: {} storage servers ({} disks, {}) from the embedded \
+         examples/system.yml, strategy {}",
+        system.nodes.len(),
+        system.disk_count(),
+        system.total_capacity(),
+        config.sched_strategy
+    );
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let sched = config.scheduler_config(1);
+    let local = start_local(&system, sched, &state_dir, 1, Some(ev_tx)).await?;
+    println!(
+        "orchestrator: clients on {}, servers on {}",
+        local.client_addr,
+        local.orchestrator.endpoints().server
+    );
+    // Every node is up; show the servers' registrations before the requests.
+    let mut registered = 0;
+    while registered < system.nodes.len() {
+        match tokio::time::timeout(Duration::from_secs(5), ev_rx.recv()).await {
+            Ok(Some(e)) => {
                 if matches!(e, AgentEvent::Registered { .. }) {
-                    println!("  {}", crate::cmd_server::describe_event(&e));
+                    registered += 1;
+                    println!("{}", crate::cmd_server::describe_event(&e));
                 }
             }
-        });
-        println!("orchestrator: clients on {}, servers on {}", local.client_addr, local.orchestrator.endpoints().server);
-        let client = Client::new(&local.client_addr, RetryPolicy::default())?;
-        let asks: [(&str, u64, u64, Option<&str>); 4] = [
-            ("200 GB for 1 hour", 200, 3600, None),
-            ("500 GB for 30 minutes (split into 200 GB blocks)", 500, 1800, None),
-            ("1 TB on hdd for 2 hours", 1000, 7200, Some("hdd")),
-            ("50 TB for 1 hour (more than the system has)", 50_000, 3600, None),
-        ];
-        let mut granted = Vec::new();
-        for (what, gb, secs, medium) in asks {
-            println!("\n$ storalloc client -s {gb} -t {}{}", TimeSpan(secs), medium.map(|m| format!(" --medium {m}")).unwrap_or_default());
-            println!("  ({what})");
-            let req = pb::StorageRequest {
-                capacity_bytes: Bytes::from_gb(gb).get(),
-                duration_s: secs,
-                medium: medium.map(str::to_string),
-                ..Default::default()
-            };
-            let id = storalloc_client::new_request_id();
-            let alloc = client.submit(&id, req).await?.allocation.context("no allocation in the answer")?;
-            let alloc = if alloc.state() == pb::AllocationState::Pending {
-                client.wait_until(alloc.id, |x| x.state() != pb::AllocationState::Pending).await?
-            } else {
-                alloc
-            };
-            match alloc.state() {
-                pb::AllocationState::Granted | pb::AllocationState::Allocated => {
-                    println!("storalloc: Granted job allocation {}", describe_grant(&alloc));
-                    let done = tokio::time::timeout(
-                        Duration::from_secs(10),
-                        client.wait_until(alloc.id, |x| x.state() == pb::AllocationState::Allocated),
-                    )
-                    .await
-                    .context("the simulated servers did not confirm within 10 s")??;
-                    for l in attach_lines(&done) {
-                        println!("{l}");
-                    }
-                    granted.push(done.id);
-                }
-                _ => println!("storalloc: Refused: {}", alloc.explanation),
-            }
+            _ => break,
         }
-        println!("\n$ storalloc status");
-        let status = client.status().await?;
-        for line in crate::cmd_status::render(&status).lines() {
-            println!("  {line}");
+    }
+    // Later events (allocations, releases) are not part of the story told here.
+    let printer = tokio::spawn(async move { while ev_rx.recv().await.is_some() {} });
+    let client = Client::new(&local.client_addr, RetryPolicy::default())?;
+    let mut granted = Vec::new();
+    for (what, gb, secs, medium) in ASKS {
+        let medium_arg = medium.map(|m| format!(" --medium {m}"));
+        println!(
+            "\n$ storalloc client -s {gb} -t {}{}",
+            TimeSpan(secs),
+            medium_arg.unwrap_or_default()
+        );
+        println!("  ({what})");
+        if let Some(id) = ask(&client, gb, secs, medium).await? {
+            granted.push(id);
         }
-        if let Some(first) = granted.first() {
-            println!("\n$ storalloc cancel {first}");
-            let c = client.cancel(*first).await?;
-            println!("storalloc: job allocation {first} is {}", storalloc_client::json::allocation_state_name(c.state()).to_uppercase());
-        }
-        println!("\nshutting down");
-        drop(client);
-        local.shutdown().await?;
-        printer.abort();
-        println!("done: {} of 4 requests granted and attached", granted.len());
-        Ok(ExitCode::SUCCESS)
-    })
+    }
+    println!("\n$ storalloc status");
+    let status = client.status().await?;
+    for line in crate::cmd_status::render(&status).lines() {
+        println!("  {line}");
+    }
+    if let Some(first) = granted.first() {
+        println!("\n$ storalloc cancel {first}");
+        let c = client.cancel(*first).await?;
+        let state = storalloc_client::json::allocation_state_name(c.state());
+        println!(
+            "storalloc: job allocation {first} is {}",
+            state.to_uppercase()
+        );
+    }
+    println!("\nshutting down");
+    drop(client);
+    local.shutdown().await?;
+    printer.abort();
+    println!(
+        "done: {} of {} requests granted and attached",
+        granted.len(),
+        ASKS.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One client request, printed like `storalloc client` prints it; the
+/// allocation id if it was granted and attached.
+async fn ask(
+    client: &Client,
+    gb: u64,
+    secs: u64,
+    medium: Option<&str>,
+) -> anyhow::Result<Option<u64>> {
+    let req = pb::StorageRequest {
+        capacity_bytes: Bytes::from_gb(gb).get(),
+        duration_s: secs,
+        medium: medium.map(str::to_string),
+        ..Default::default()
+    };
+    let id = storalloc_client::new_request_id();
+    let alloc = client
+        .submit(&id, req)
+        .await?
+        .allocation
+        .context("no allocation in the answer")?;
+    let alloc = if alloc.state() == pb::AllocationState::Pending {
+        client
+            .wait_until(alloc.id, |x| x.state() != pb::AllocationState::Pending)
+            .await?
+    } else {
+        alloc
+    };
+    if !matches!(
+        alloc.state(),
+        pb::AllocationState::Granted | pb::AllocationState::Allocated
+    ) {
+        println!("storalloc: Refused: {}", alloc.explanation);
+        return Ok(None);
+    }
+    println!(
+        "storalloc: Granted job allocation {}",
+        describe_grant(&alloc)
+    );
+    let done = tokio::time::timeout(
+        Duration::from_secs(10),
+        client.wait_until(alloc.id, |x| x.state() == pb::AllocationState::Allocated),
+    )
+    .await
+    .context("the simulated servers did not confirm within 10 s")??;
+    for l in attach_lines(&done) {
+        println!("{l}");
+    }
+    Ok(Some(done.id))
 }

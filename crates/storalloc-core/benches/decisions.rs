@@ -37,7 +37,6 @@ fn setup(kind: StrategyKind, disks: usize, reservations: usize, mix: Mix) -> Sch
     let system = System::uniform(disks.div_ceil(DISKS_PER_NODE), DISKS_PER_NODE, cap);
     let mut s = Scheduler::new(system, SchedulerConfig::new(kind));
     let mut rng = ChaCha8Rng::seed_from_u64(42);
-    let t0 = std::time::Instant::now();
     for i in 0..reservations {
         let d = i % disks;
         let (start, end) = match mix {
@@ -68,10 +67,7 @@ fn setup(kind: StrategyKind, disks: usize, reservations: usize, mix: Mix) -> Sch
         };
         s.restore(alloc).expect("setup fits");
     }
-    eprintln!("SETUP restores {:?}", t0.elapsed());
-    let t = std::time::Instant::now();
     s.advance(Timestamp(NOW));
-    eprintln!("SETUP advance {:?}", t.elapsed());
     s
 }
 

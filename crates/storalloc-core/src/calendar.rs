@@ -144,17 +144,70 @@ impl DiskCalendar {
     }
 
     /// Peak level during `[t0, t1)`; 0 for an empty range.
+    ///
+    /// One walk down: the level at `t0` and the running maxima of the keys
+    /// in `(t0, t1)` come from the two boundary paths below the node where
+    /// they part, with whole subtrees inside the range read from `maxp`.
     pub fn peak(&self, t0: i64, t1: i64) -> i64 {
         if t1 <= t0 {
             return 0;
         }
-        let inner = self.range_ext(self.root, 0, Some(t0), Some(t1), false);
-        let at = self.level_at(t0);
-        if inner == i64::MIN {
-            at
-        } else {
-            at.max(self.base + inner)
+        let nodes = &self.nodes;
+        let mut off = self.base;
+        let mut n = self.root;
+        // Down to the first key inside (t0, t1).
+        while n != NIL {
+            let node = &nodes[n as usize];
+            if node.key <= t0 {
+                off += nodes[node.left as usize].sum + node.delta;
+                n = node.right;
+            } else if node.key >= t1 {
+                n = node.left;
+            } else {
+                break;
+            }
         }
+        if n == NIL {
+            return off;
+        }
+        let split = &nodes[n as usize];
+        let here = off + nodes[split.left as usize].sum + split.delta;
+        let mut best = here;
+        // Left boundary: keys ≤ t0 add to the level at t0; every key after
+        // t0 in this subtree is inside the range.
+        let mut m = split.left;
+        let mut lo_off = off;
+        while m != NIL {
+            let node = &nodes[m as usize];
+            let at = lo_off + nodes[node.left as usize].sum + node.delta;
+            if node.key <= t0 {
+                lo_off = at;
+                m = node.right;
+            } else {
+                best = best.max(at);
+                if node.right != NIL {
+                    best = best.max(at + nodes[node.right as usize].maxp);
+                }
+                m = node.left;
+            }
+        }
+        // Right boundary: keys before t1.
+        let mut m = split.right;
+        let mut hi_off = here;
+        while m != NIL {
+            let node = &nodes[m as usize];
+            if node.key < t1 {
+                if node.left != NIL {
+                    best = best.max(hi_off + nodes[node.left as usize].maxp);
+                }
+                hi_off += nodes[node.left as usize].sum + node.delta;
+                best = best.max(hi_off);
+                m = node.right;
+            } else {
+                m = node.left;
+            }
+        }
+        best.max(lo_off)
     }
 
     /// Highest level at any time at or after the horizon.

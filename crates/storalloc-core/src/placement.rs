@@ -10,6 +10,9 @@ pub(crate) struct BlockMiss {
     pub index: usize,
     pub size: i64,
     pub miss: Miss,
+    /// For `NoRoom`: the matching disk with the most free space for this
+    /// block, with the blocks before it still in place.
+    pub largest: Option<(usize, i64)>,
 }
 
 /// Place every block in `[start, end)`, each seeing the ones before it.
@@ -33,6 +36,10 @@ pub(crate) fn place_all(
                 picks.push(p);
             }
             Err(miss) => {
+                let largest = match miss {
+                    Miss::NoRoom => st.largest_free(f, &b),
+                    Miss::Exhausted(_) => None,
+                };
                 for (p, &size) in picks.iter().zip(sizes).rev() {
                     unreserve(st, p.disk, start, end, size, id);
                 }
@@ -40,6 +47,7 @@ pub(crate) fn place_all(
                     index: i,
                     size,
                     miss,
+                    largest,
                 });
             }
         }

@@ -36,17 +36,18 @@ impl fmt::Display for Region {
 /// Everything that can go wrong reading a Darshan log.
 #[derive(Debug, thiserror::Error)]
 pub enum DarshanError {
-    #[error("cannot read {path}: {source}")]
+    // The causes are part of the message, not `source()`s, so that error
+    // chains print them once.
+    #[error("cannot read {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     InFile {
         path: PathBuf,
-        #[source]
-        source: Box<DarshanError>,
+        error: Box<DarshanError>,
     },
 
     #[error("header: file is {file_len} bytes, too short for a Darshan header ({needed} bytes)")]
@@ -120,7 +121,7 @@ impl DarshanError {
     pub fn region(&self) -> Option<Region> {
         match self {
             DarshanError::Io { .. } => None,
-            DarshanError::InFile { source, .. } => source.region(),
+            DarshanError::InFile { error, .. } => error.region(),
             DarshanError::ShortHeader { .. }
             | DarshanError::UnsupportedVersion { .. }
             | DarshanError::BadMagic { .. }

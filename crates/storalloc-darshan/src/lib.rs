@@ -75,13 +75,13 @@ impl Reader {
     /// Reads and decodes a log file.
     pub fn open(&mut self, path: impl AsRef<Path>) -> Result<DarshanLog> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| DarshanError::Io {
+        let bytes = std::fs::read(path).map_err(|error| DarshanError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         self.parse(&bytes).map_err(|e| DarshanError::InFile {
             path: path.to_path_buf(),
-            source: Box::new(e),
+            error: Box::new(e),
         })
     }
 
@@ -94,55 +94,42 @@ impl Reader {
 
     fn decode(&mut self, bytes: &[u8]) -> Result<DarshanLog> {
         let header = Header::parse(bytes)?;
-        let data_start = header.size();
         let order = header.byte_order;
-        let limit = self.options.max_region_bytes;
+        let file = LogFile {
+            bytes,
+            header: &header,
+            limit: self.options.max_region_bytes,
+        };
+        let scratch = &mut self.scratch;
 
         // Check every map first so a truncated file reports the first region
         // it cuts, whichever module that is.
         for m in &header.modules {
-            region::region_bytes(bytes, m.region(), m.map, data_start)?;
+            region::region_bytes(bytes, m.region(), m.map, header.size())?;
         }
         let job = job::Job::parse(
             header.format,
             order,
-            load_region(
-                bytes,
-                &header,
-                limit,
-                &mut self.scratch,
-                Region::Job,
-                header.job_map,
-            )?,
+            file.load(scratch, Region::Job, header.job_map)?,
         )?;
         let names = if header.name_map.len == 0 {
             HashMap::new()
         } else {
-            let raw = load_region(
-                bytes,
-                &header,
-                limit,
-                &mut self.scratch,
-                Region::NameRecords,
-                header.name_map,
-            )?;
+            let raw = file.load(scratch, Region::NameRecords, header.name_map)?;
             names::parse(header.format.names, order, raw)?
         };
 
         let mut modules = Vec::with_capacity(header.modules.len());
         for slot in &header.modules {
             let region = slot.region();
-            let kind = slot.module.map_or(RecordKind::Skipped, record_kind);
-            let data = match kind {
+            let data = match slot.module.map_or(RecordKind::Skipped, record_kind) {
                 RecordKind::Skipped => ModuleData::Skipped,
                 RecordKind::Counters(schema) => {
-                    let raw =
-                        load_region(bytes, &header, limit, &mut self.scratch, region, slot.map)?;
+                    let raw = file.load(scratch, region, slot.map)?;
                     ModuleData::Counters(records::parse(schema, slot.version, order, region, raw)?)
                 }
                 RecordKind::Lustre => {
-                    let raw =
-                        load_region(bytes, &header, limit, &mut self.scratch, region, slot.map)?;
+                    let raw = file.load(scratch, region, slot.map)?;
                     ModuleData::Lustre(lustre::parse(slot.version, order, region, raw)?)
                 }
             };
@@ -157,17 +144,28 @@ impl Reader {
     }
 }
 
-/// The decompressed bytes of one region.
-fn load_region<'a>(
-    bytes: &'a [u8],
-    header: &Header,
+/// The file being decoded, with what loading a region needs.
+struct LogFile<'f> {
+    bytes: &'f [u8],
+    header: &'f Header,
     limit: u64,
-    scratch: &'a mut region::Scratch,
-    region: Region,
-    map: RegionMap,
-) -> Result<&'a [u8]> {
-    let raw = region::region_bytes(bytes, region, map, header.size())?;
-    region::decompress(header.compression, raw, region, map.offset, limit, scratch)
+}
+
+impl<'f> LogFile<'f> {
+    /// The decompressed bytes of one region.
+    fn load<'s>(
+        &self,
+        scratch: &'s mut region::Scratch,
+        region: Region,
+        map: RegionMap,
+    ) -> Result<&'s [u8]>
+    where
+        'f: 's,
+    {
+        let raw = region::region_bytes(self.bytes, region, map, self.header.size())?;
+        let compression = self.header.compression;
+        region::decompress(compression, raw, region, map.offset, self.limit, scratch)
+    }
 }
 
 /// The decoded records of one module.
@@ -231,13 +229,13 @@ impl DarshanLog {
     /// Reads and decodes a log file.
     pub fn open(path: impl AsRef<Path>) -> Result<DarshanLog> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| DarshanError::Io {
+        let bytes = std::fs::read(path).map_err(|error| DarshanError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         DarshanLog::parse(&bytes).map_err(|e| DarshanError::InFile {
             path: path.to_path_buf(),
-            source: Box::new(e),
+            error: Box::new(e),
         })
     }
 
@@ -314,9 +312,10 @@ impl DarshanLog {
         names
     }
 
-    /// Whether the runtime dropped records of any module for lack of memory.
+    /// Whether the runtime dropped records of any module with data for lack
+    /// of memory (pydarshan's per-module `partial_flag`, any of them).
     pub fn is_partial(&self) -> bool {
-        self.header.partial_flags != 0
+        self.modules.iter().any(|m| m.slot.partial)
     }
 
     /// Records and summed `*_BYTES_READ` / `*_BYTES_WRITTEN` of a counter

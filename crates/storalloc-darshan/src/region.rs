@@ -234,6 +234,10 @@ fn run_streams<D: StreamDecoder>(
                 detail,
             })?;
         pos += step.consumed;
+        // The reused buffer may be bigger than this region's limit.
+        if out.len() > limit_usize {
+            return Err(DarshanError::TooLarge { region, limit });
+        }
         if step.stream_end {
             if pos >= data.len() {
                 return Ok(());
@@ -249,5 +253,91 @@ fn run_streams<D: StreamDecoder>(
                 offset: file_offset + pos as u64,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const REGION: Region = Region::NameRecords;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn bzip2(data: &[u8]) -> Vec<u8> {
+        let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn bombs_stop_at_the_limits() {
+        let zeros = vec![0u8; 4 << 20];
+        let mut scratch = Scratch::default();
+        let packed = zlib(&zeros);
+        let err = decompress(Compression::Zlib, &packed, REGION, 0, 1 << 20, &mut scratch);
+        assert!(matches!(err, Err(DarshanError::TooLarge { .. })), "{err:?}");
+        // bzip2 packs 4 MiB of zeros into a few dozen bytes: past 4096:1.
+        let packed = bzip2(&zeros);
+        assert!(packed.len() < 256, "{}", packed.len());
+        let err = decompress(
+            Compression::Bzip2,
+            &packed,
+            REGION,
+            0,
+            u64::MAX,
+            &mut scratch,
+        );
+        assert!(matches!(err, Err(DarshanError::TooLarge { .. })), "{err:?}");
+        assert!(scratch.out.capacity() <= (1 << 20) + 4096 * 256);
+
+        // A buffer grown by an earlier, bigger region still enforces the limit.
+        let packed = zlib(&zeros);
+        let out = decompress(
+            Compression::Zlib,
+            &packed,
+            REGION,
+            0,
+            u64::MAX,
+            &mut scratch,
+        );
+        assert_eq!(out.map(<[u8]>::len).ok(), Some(zeros.len()));
+        let err = decompress(Compression::Zlib, &packed, REGION, 0, 1 << 20, &mut scratch);
+        assert!(matches!(err, Err(DarshanError::TooLarge { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn concatenated_streams_and_cut_streams() {
+        let mut scratch = Scratch::default();
+        let two = [zlib(b"hello "), zlib(b"world")].concat();
+        let out = decompress(Compression::Zlib, &two, REGION, 100, u64::MAX, &mut scratch).unwrap();
+        assert_eq!(out, b"hello world");
+        let cut = &two[..two.len() - 3];
+        let err =
+            decompress(Compression::Zlib, cut, REGION, 100, u64::MAX, &mut scratch).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DarshanError::TruncatedStream { .. } | DarshanError::Decompress { .. }
+            ),
+            "{err}"
+        );
+        let mut garbage = two.clone();
+        garbage.extend_from_slice(b"junk");
+        let err = decompress(
+            Compression::Zlib,
+            &garbage,
+            REGION,
+            100,
+            u64::MAX,
+            &mut scratch,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("name-record region"), "{err}");
     }
 }

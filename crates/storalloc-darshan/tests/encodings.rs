@@ -75,3 +75,43 @@ fn the_big_endian_log_decodes_like_its_little_endian_twin() {
     assert_eq!(posix(&be), posix(&le));
     assert_eq!(posix(&be).0, Some(67_108_864));
 }
+
+#[test]
+fn partial_flags_are_read_per_module_in_both_header_layouts() {
+    use storalloc_darshan::ModuleId;
+    let dir = common::data_dir().join("release_logs");
+    let partial = |bytes: &[u8], module: ModuleId| {
+        let log = DarshanLog::parse(bytes).expect("parses");
+        (log.is_partial(), log.module(module).map(|m| m.slot.partial))
+    };
+
+    // 3.10: a 32-bit flag at offset 20; POSIX is slot 1.
+    let mut old = std::fs::read(dir.join("mpi-io-test-x86_64-3.1.8.darshan")).expect("log");
+    assert_eq!(partial(&old, ModuleId::Posix), (false, Some(false)));
+    // A flag on a slot without data (slot 3, H5F here) is not reported.
+    old[20..24].copy_from_slice(&(1u32 << 3).to_le_bytes());
+    assert_eq!(partial(&old, ModuleId::Posix), (false, Some(false)));
+    old[20..24].copy_from_slice(&(1u32 << 1).to_le_bytes());
+    assert_eq!(partial(&old, ModuleId::Posix), (true, Some(true)));
+
+    // 3.41: a 64-bit flag at offset 24; STDIO is slot 9.
+    let mut new = std::fs::read(dir.join("mpi-io-test-x86_64-3.4.7.darshan")).expect("log");
+    new[24..32].copy_from_slice(&(1u64 << 9).to_le_bytes());
+    assert_eq!(partial(&new, ModuleId::Stdio), (true, Some(true)));
+    assert_eq!(partial(&new, ModuleId::Posix).1, Some(false));
+}
+
+#[test]
+fn every_log_byte_swapped_reads_the_same() {
+    for (rel, path) in common::real_logs() {
+        let bytes = std::fs::read(&path).expect("read log");
+        let original = DarshanLog::parse(&bytes).expect("original parses");
+        let swapped = common::swap_byte_order(&bytes);
+        let decoded = DarshanLog::parse(&swapped).unwrap_or_else(|e| panic!("{rel} swapped: {e}"));
+        assert_ne!(
+            decoded.header.byte_order, original.header.byte_order,
+            "{rel}"
+        );
+        same_content(&original, &decoded, &format!("{rel} swapped"));
+    }
+}

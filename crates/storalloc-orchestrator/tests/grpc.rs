@@ -245,3 +245,88 @@ async fn a_client_and_an_agent_over_grpc() {
     );
     orch.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_submits_share_commits_and_all_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let orch = Orchestrator::start(options(dir.path())).await.unwrap();
+    let ep = orch.endpoints();
+    let mut agent = AgentServiceClient::connect(format!("http://{}", ep.server))
+        .await
+        .unwrap();
+    agent
+        .register(RegisterRequest {
+            node: Some(NodeDescription {
+                hostname: "s".into(),
+                address: "127.0.0.1".into(),
+                network_bw_gbps: 10.0,
+                disks: vec![
+                    DiskDescription {
+                        capacity_bytes: 10_000 * GB,
+                        write_bw_gbps: 2.0,
+                        read_bw_gbps: 2.0,
+                        ..Default::default()
+                    };
+                    4
+                ],
+            }),
+            held: vec![],
+            agent_version: "test".into(),
+        })
+        .await
+        .unwrap();
+    let client = ClientServiceClient::connect(format!("http://{}", ep.client))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let mut c = client.clone();
+        // Every request twice: the second must get the first's allocation.
+        tasks.push(tokio::spawn(async move {
+            let a = c
+                .submit(submit(&format!("c{i}"), 10))
+                .await
+                .unwrap()
+                .into_inner();
+            let b = c
+                .submit(submit(&format!("c{i}"), 10))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(b.duplicate);
+            assert_eq!(
+                a.allocation.as_ref().unwrap().id,
+                b.allocation.as_ref().unwrap().id
+            );
+            a.allocation.unwrap()
+        }));
+    }
+    let mut granted = Vec::new();
+    for t in tasks {
+        let a = t.await.unwrap();
+        assert_eq!(a.state(), AllocationState::Granted, "{}", a.explanation);
+        granted.push(a.id);
+    }
+    granted.sort_unstable();
+    granted.dedup();
+    assert_eq!(granted.len(), 200, "one allocation per request id");
+    drop(client);
+    orch.stop().await.unwrap();
+
+    let orch = Orchestrator::start(options(dir.path())).await.unwrap();
+    let mut client = ClientServiceClient::connect(format!("http://{}", orch.endpoints().client))
+        .await
+        .unwrap();
+    let listed = client
+        .list(ListRequest {
+            include_finished: true,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .allocations;
+    let mut ids: Vec<u64> = listed.iter().map(|a| a.id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, granted, "every answered grant was durable");
+    orch.stop().await.unwrap();
+}

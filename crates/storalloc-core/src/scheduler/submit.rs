@@ -7,7 +7,7 @@ use crate::explain::{fmt_bytes, fmt_bytes_i, fmt_span, fmt_time};
 use crate::live::Live;
 use crate::placement::{fits_somewhere, next_start, place_all, BlockMiss};
 use crate::request::{AllocId, Request};
-use crate::state::{Block, Filter};
+use crate::state::Filter;
 use crate::strategy::{earliest_start, Miss, Pick, StrategyKind};
 use crate::units::{Bytes, TimeSpan, Timestamp};
 
@@ -117,7 +117,7 @@ impl Scheduler {
                     } else {
                         "starting at any later time".to_string()
                     };
-                    return Err(self.no_room(&f, &sizes, start, dur, miss, 0, Some(until)));
+                    return Err(self.no_room(&sizes, start, dur, miss, 0, Some(until)));
                 }
             }
         } else {
@@ -212,7 +212,7 @@ impl Scheduler {
                 fmt_span(max_shifts * RETRY_STEP)
             )
         });
-        Err(self.no_room(f, sizes, start, dur, miss, retries, later))
+        Err(self.no_room(sizes, start, dur, miss, retries, later))
     }
 
     fn split(&self, req: &Request) -> Result<Vec<u64>, Refuse> {
@@ -280,10 +280,8 @@ impl Scheduler {
         text
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn no_room(
         &self,
-        f: &Filter,
         sizes: &[i64],
         start: i64,
         dur: i64,
@@ -292,11 +290,6 @@ impl Scheduler {
         later: Option<String>,
     ) -> Refuse {
         let end = start.saturating_add(dur);
-        let b = Block {
-            size: miss.size,
-            start,
-            end,
-        };
         let what = if sizes.len() == 1 {
             String::new()
         } else {
@@ -327,7 +320,7 @@ impl Scheduler {
                 )
             }
             Miss::NoRoom => {
-                let largest = match self.st.largest_free(f, &b) {
+                let largest = match miss.largest {
                     Some((d, free)) => format!(
                         "; the largest is {} on {}",
                         fmt_bytes_i(free),
@@ -335,10 +328,15 @@ impl Scheduler {
                     ),
                     None => String::new(),
                 };
+                let placed = match miss.index {
+                    0 => String::new(),
+                    1 => " with block 1 in place".to_string(),
+                    n => format!(" with blocks 1-{n} in place"),
+                };
                 (
                     RefusalReason::NoCapacity,
                     format!(
-                        "no disk has {} free {window}{later}{largest}",
+                        "no disk has {} free {window}{placed}{later}{largest}",
                         fmt_bytes_i(miss.size)
                     ),
                 )

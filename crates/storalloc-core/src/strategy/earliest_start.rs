@@ -19,15 +19,19 @@ pub(crate) fn place(
     id: AllocId,
 ) -> Result<(i64, Vec<Pick>), BlockMiss> {
     let mut t = start;
+    // The refusal explains the requested start, so keep its miss.
+    let mut first: Option<BlockMiss> = None;
     loop {
         let end = t.saturating_add(dur);
         let miss = match place_all(StrategyKind::EarliestStart, st, f, sizes, t, end, id) {
             Ok(picks) => return Ok((t, picks)),
             Err(m) => m,
         };
-        match next_start(st, f, sizes.len(), &miss, t, dur, latest) {
+        let next = next_start(st, f, sizes.len(), &miss, t, dur, latest);
+        let first = first.get_or_insert(miss);
+        match next {
             Some(n) => t = n,
-            None => return Err(miss),
+            None => return Err(first.clone()),
         }
     }
 }

@@ -46,25 +46,16 @@ pub struct Endpoints {
 pub enum OrchestratorError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot resolve orchestrator_addr {host:?}: {source}")]
-    Resolve {
-        host: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot listen on {addr} ({what}): {source}")]
+    #[error("cannot resolve orchestrator_addr {host:?}: {error}")]
+    Resolve { host: String, error: std::io::Error },
+    #[error("cannot listen on {addr} ({what}): {error}")]
     Bind {
         addr: String,
         what: &'static str,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
     #[error("the engine stopped unexpectedly (see the log); restart to recover")]
@@ -85,20 +76,20 @@ pub struct Orchestrator {
 async fn bind(host: &str, port: u16, what: &'static str) -> Result<TcpListener, OrchestratorError> {
     let mut addrs = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|source| OrchestratorError::Resolve {
+        .map_err(|error| OrchestratorError::Resolve {
             host: host.to_string(),
-            source,
+            error,
         })?;
     let addr = addrs.next().ok_or_else(|| OrchestratorError::Resolve {
         host: host.to_string(),
-        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no address"),
+        error: std::io::Error::new(std::io::ErrorKind::NotFound, "no address"),
     })?;
     TcpListener::bind(addr)
         .await
-        .map_err(|source| OrchestratorError::Bind {
+        .map_err(|error| OrchestratorError::Bind {
             addr: addr.to_string(),
             what,
-            source,
+            error,
         })
 }
 
@@ -132,9 +123,9 @@ fn write_endpoints(dir: &Path, ep: &Endpoints) -> Result<(), OrchestratorError> 
     });
     let path = dir.join(ENDPOINTS_FILE);
     let tmp = dir.join(format!("{ENDPOINTS_FILE}.tmp"));
-    let io = |source| OrchestratorError::Io {
+    let io = |error| OrchestratorError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     };
     // Written then renamed, so a reader never sees half a file.
     std::fs::write(&tmp, format!("{body}\n")).map_err(io)?;
@@ -180,9 +171,9 @@ impl Orchestrator {
         let client_l = bind(&opts.host, opts.client_port, "client port").await?;
         let server_l = bind(&opts.host, opts.server_port, "server port").await?;
         let local = |l: &TcpListener| {
-            l.local_addr().map_err(|source| OrchestratorError::Io {
+            l.local_addr().map_err(|error| OrchestratorError::Io {
                 path: "listener".into(),
-                source,
+                error,
             })
         };
         let endpoints = Endpoints {

@@ -87,20 +87,15 @@ pub enum StoreError {
     DuplicateHostname { hostname: String, existing: u32 },
     #[error("state directory {path} is in use by another orchestrator")]
     Locked { path: String },
-    #[error("state database {path}: {source}")]
+    #[error("state database {path}: {error}")]
     Sqlite {
         path: String,
-        #[source]
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     #[error("state database {path}: {what}")]
     Corrupt { path: String, what: String },
-    #[error("state directory {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("state directory {path}: {error}")]
+    Io { path: String, error: std::io::Error },
 }
 
 /// Where the orchestrator's state lives.

@@ -44,21 +44,21 @@ impl SqliteStore {
     /// Opens (or creates) the store in `dir`. Only one process may hold a
     /// state directory: a second one gets [`StoreError::Locked`].
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+        std::fs::create_dir_all(dir).map_err(|error| StoreError::Io {
             path: dir.display().to_string(),
-            source,
+            error,
         })?;
         let path = dir.join(DB_FILE);
         let shown = path.display().to_string();
-        let err = |source: rusqlite::Error| {
-            if is_busy(&source) {
+        let err = |error: rusqlite::Error| {
+            if is_busy(&error) {
                 StoreError::Locked {
                     path: dir.display().to_string(),
                 }
             } else {
                 StoreError::Sqlite {
                     path: shown.clone(),
-                    source,
+                    error,
                 }
             }
         };
@@ -133,10 +133,10 @@ impl SqliteStore {
             .map_err(|e| self.sql_err(e))
     }
 
-    fn sql_err(&self, source: rusqlite::Error) -> StoreError {
+    fn sql_err(&self, error: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.display().to_string(),
-            source,
+            error,
         }
     }
 
@@ -158,9 +158,9 @@ impl SqliteStore {
 
     fn write(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let path = self.path.display().to_string();
-        let err = |source| StoreError::Sqlite {
+        let err = |error| StoreError::Sqlite {
             path: path.clone(),
-            source,
+            error,
         };
         let tx = self.conn.transaction().map_err(err)?;
         {

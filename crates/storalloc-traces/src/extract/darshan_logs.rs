@@ -85,22 +85,22 @@ pub fn find_logs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ExtractError> {
     let mut out = Vec::new();
     let mut stack: Vec<PathBuf> = paths.to_vec();
     while let Some(p) = stack.pop() {
-        let meta = std::fs::metadata(&p).map_err(|source| ExtractError::Io {
+        let meta = std::fs::metadata(&p).map_err(|error| ExtractError::Io {
             path: p.clone(),
-            source,
+            error,
         })?;
         if !meta.is_dir() {
             out.push(p);
             continue;
         }
-        let entries = std::fs::read_dir(&p).map_err(|source| ExtractError::Io {
+        let entries = std::fs::read_dir(&p).map_err(|error| ExtractError::Io {
             path: p.clone(),
-            source,
+            error,
         })?;
         for entry in entries {
-            let entry = entry.map_err(|source| ExtractError::Io {
+            let entry = entry.map_err(|error| ExtractError::Io {
                 path: p.clone(),
-                source,
+                error,
             })?;
             let child = entry.path();
             if child.is_dir() {

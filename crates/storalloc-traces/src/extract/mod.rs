@@ -17,10 +17,10 @@ pub enum ExtractError {
     #[error(transparent)]
     Darshan(#[from] storalloc_darshan::DarshanError),
 
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     #[error("{path}: not valid CSV near line {line}: {detail}")]

@@ -77,9 +77,9 @@ struct Table {
 
 impl Table {
     fn open(path: &Path, what: &'static str) -> Result<Table, ExtractError> {
-        let file = std::fs::File::open(path).map_err(|source| ExtractError::Io {
+        let file = std::fs::File::open(path).map_err(|error| ExtractError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
         let header = reader
