@@ -169,13 +169,26 @@ async fn result_of(fake: &Fake, command_id: u64) -> pb::CommandResult {
     .await
 }
 
+/// A persisted simulate backend in `dir` already holding `blocks` (id, disk, GB).
+fn backend_holding(dir: &std::path::Path, blocks: &[(u64, u32, u64)]) -> Arc<SimulateBackend> {
+    let backend = Arc::new(SimulateBackend::open(dir, sim_node()).unwrap());
+    for &(id, disk, gb) in blocks {
+        backend
+            .apply(&storalloc_agent::conformance::spec(id, disk, gb))
+            .unwrap();
+    }
+    backend
+}
+
+async fn stop_agent(stop: watch::Sender<bool>, agent: tokio::task::JoinHandle<()>) {
+    stop.send(true).unwrap();
+    agent.await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn announces_holdings_executes_commands_and_answers_unknown_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
-    backend
-        .apply(&storalloc_agent::conformance::spec(9, 1, 3))
-        .unwrap();
+    let backend = backend_holding(dir.path(), &[(9, 1, 3)]);
     let fake = Fake::default();
     let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
     let (stop, agent) = start_agent(addr, backend.clone());
@@ -243,20 +256,13 @@ async fn announces_holdings_executes_commands_and_answers_unknown_ones() {
     // The stream survived the unknown command and the failure.
     assert_eq!(fake.0.lock().unwrap().registers.len(), 1);
 
-    stop.send(true).unwrap();
-    agent.await.unwrap();
+    stop_agent(stop, agent).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn releases_the_orphans_the_orchestrator_names() {
     let dir = tempfile::tempdir().unwrap();
-    let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
-    backend
-        .apply(&storalloc_agent::conformance::spec(7, 0, 1))
-        .unwrap();
-    backend
-        .apply(&storalloc_agent::conformance::spec(8, 1, 1))
-        .unwrap();
+    let backend = backend_holding(dir.path(), &[(7, 0, 1), (8, 1, 1)]);
     let fake = Fake::default();
     fake.0.lock().unwrap().orphans_next = vec![7];
     let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
@@ -274,14 +280,13 @@ async fn releases_the_orphans_the_orchestrator_names() {
     // Persisted: a backend reopened over the same dir agrees.
     let reopened = SimulateBackend::open(dir.path(), sim_node()).unwrap();
     assert_eq!(reopened.list_held().unwrap().len(), 1);
-    stop.send(true).unwrap();
-    agent.await.unwrap();
+    stop_agent(stop, agent).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registers_again_when_the_session_is_unknown() {
     let dir = tempfile::tempdir().unwrap();
-    let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
+    let backend = backend_holding(dir.path(), &[]);
     let fake = Fake::default();
     let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
     let (stop, agent) = start_agent(addr, backend.clone());
@@ -298,14 +303,13 @@ async fn registers_again_when_the_session_is_unknown() {
         .map(|h| (h.allocation_id, h.disk))
         .collect();
     assert_eq!(held, vec![(21, 1)]);
-    stop.send(true).unwrap();
-    agent.await.unwrap();
+    stop_agent(stop, agent).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn comes_back_after_the_orchestrator_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let backend = Arc::new(SimulateBackend::open(dir.path(), sim_node()).unwrap());
+    let backend = backend_holding(dir.path(), &[]);
     let first = Fake::default();
     let (addr, srv) = serve(first.clone(), "127.0.0.1:0".parse().unwrap()).await;
     let (stop, agent) = start_agent(addr, backend.clone());
@@ -330,6 +334,5 @@ async fn comes_back_after_the_orchestrator_restarts() {
     assert_eq!(r.code(), pb::ResultCode::Ok);
     assert_eq!(r.attachment.unwrap().nqn, backend.nqn(30, 0));
     assert_eq!(backend.list_held().unwrap().len(), 1);
-    stop.send(true).unwrap();
-    agent.await.unwrap();
+    stop_agent(stop, agent).await;
 }

@@ -112,7 +112,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         let mut sched = SchedulerConfig::new(strategy);
         sched.seed = 1;
         let t0 = Instant::now();
-        let local = start_local(&system, sched, &state_dir, 5, None).await?;
+        let local = start_local(&system, sched, &state_dir, 30, None).await?;
         if !a.json {
             eprintln!(
                 "bench: {} nodes × {} disks registered in {:.2?}; {} clients, {} requests \

@@ -197,87 +197,122 @@ pub fn run(a: ClientArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
-    runtime()?.block_on(async move {
-        let client = a.at.client(RetryPolicy::default()).await?;
-        let request_id = storalloc_client::new_request_id();
-        let say = |line: String| {
-            if !a.json {
-                println!("{line}");
-            }
-        };
-        say(format!(
+    runtime()?.block_on(submit_and_wait(&a, req, wait_timeout))
+}
+
+/// Prints a line unless the output is JSON.
+fn say(a: &ClientArgs, line: String) {
+    if !a.json {
+        println!("{line}");
+    }
+}
+
+/// The final allocation as JSON (with `--json`) and the exit code.
+fn finish(a: &ClientArgs, alloc: &pb::Allocation, code: u8) -> ExitCode {
+    if a.json {
+        println!("{}", storalloc_client::json::allocation(alloc));
+    }
+    ExitCode::from(code)
+}
+
+async fn submit_and_wait(
+    a: &ClientArgs,
+    req: pb::StorageRequest,
+    wait_timeout: TimeSpan,
+) -> anyhow::Result<ExitCode> {
+    let client = a.at.client(RetryPolicy::default()).await?;
+    let request_id = storalloc_client::new_request_id();
+    say(
+        a,
+        format!(
             "storalloc: Pending job allocation (request {request_id}: {} for {})",
             Bytes(req.capacity_bytes),
             TimeSpan(req.duration_s)
-        ));
-        let resp = client.submit(&request_id, req).await?;
-        let mut alloc = resp.allocation.context("the orchestrator answered without an allocation")?;
-        if alloc.state() == pb::AllocationState::Pending {
-            say(format!("storalloc: job allocation {} queued and waiting", alloc.id));
-            alloc = client
-                .wait_until(alloc.id, |x| x.state() != pb::AllocationState::Pending)
-                .await?;
-        }
-        let finish = |alloc: &pb::Allocation, code: u8| {
-            if a.json {
-                println!("{}", storalloc_client::json::allocation(alloc));
-            }
-            ExitCode::from(code)
-        };
-        match alloc.state() {
-            pb::AllocationState::Granted | pb::AllocationState::Allocated => {}
-            _ => {
-                say(format!("storalloc: Refused: {}", refusal_text(&alloc)));
-                return Ok(finish(&alloc, EXIT_REFUSED));
-            }
-        }
-        say(format!("storalloc: Granted job allocation {}", describe_grant(&alloc)));
-        if a.no_wait {
-            return Ok(finish(&alloc, 0));
-        }
-        // A reservation for later stays GRANTED until its start: nothing to wait for now.
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        if alloc.state() == pb::AllocationState::Granted && alloc.start_unix > now + 60 {
-            say(format!(
+        ),
+    );
+    let resp = client.submit(&request_id, req).await?;
+    let mut alloc = resp
+        .allocation
+        .context("the orchestrator answered without an allocation")?;
+    if alloc.state() == pb::AllocationState::Pending {
+        say(
+            a,
+            format!("storalloc: job allocation {} queued and waiting", alloc.id),
+        );
+        alloc = client
+            .wait_until(alloc.id, |x| x.state() != pb::AllocationState::Pending)
+            .await?;
+    }
+    if !matches!(
+        alloc.state(),
+        pb::AllocationState::Granted | pb::AllocationState::Allocated
+    ) {
+        say(a, format!("storalloc: Refused: {}", refusal_text(&alloc)));
+        return Ok(finish(a, &alloc, EXIT_REFUSED));
+    }
+    say(
+        a,
+        format!(
+            "storalloc: Granted job allocation {}",
+            describe_grant(&alloc)
+        ),
+    );
+    if a.no_wait {
+        return Ok(finish(a, &alloc, 0));
+    }
+    // A reservation for later stays GRANTED until its start: nothing to wait for now.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    if alloc.state() == pb::AllocationState::Granted && alloc.start_unix > now + 60 {
+        say(
+            a,
+            format!(
                 "storalloc: the storage is created at {}; `storalloc status` shows when it is ready",
                 Timestamp(alloc.start_unix)
-            ));
-            return Ok(finish(&alloc, 0));
+            ),
+        );
+        return Ok(finish(a, &alloc, 0));
+    }
+    let id = alloc.id;
+    let waited = tokio::time::timeout(
+        Duration::from_secs(wait_timeout.secs()),
+        client.wait_until(id, |x| x.state() == pb::AllocationState::Allocated),
+    )
+    .await;
+    let alloc = match waited {
+        Ok(r) => r?,
+        Err(_) => {
+            say(
+                a,
+                format!(
+                    "storalloc: job allocation {id} is granted but no storage server \
+                     confirmed it within {wait_timeout}; see `storalloc status`"
+                ),
+            );
+            let latest = client.get(id).await.unwrap_or(alloc);
+            return Ok(finish(a, &latest, EXIT_NOT_CONFIRMED));
         }
-        let id = alloc.id;
-        let waited = tokio::time::timeout(
-            Duration::from_secs(wait_timeout.secs()),
-            client.wait_until(id, |x| x.state() == pb::AllocationState::Allocated),
-        )
-        .await;
-        let alloc = match waited {
-            Ok(r) => r?,
-            Err(_) => {
-                say(format!(
-                    "storalloc: job allocation {id} is granted but no storage server confirmed it within {wait_timeout}; see `storalloc status`"
-                ));
-                let latest = client.get(id).await.unwrap_or(alloc);
-                return Ok(finish(&latest, EXIT_NOT_CONFIRMED));
-            }
-        };
-        if alloc.state() != pb::AllocationState::Allocated {
-            say(format!(
+    };
+    if alloc.state() != pb::AllocationState::Allocated {
+        let state = storalloc_client::json::allocation_state_name(alloc.state());
+        say(
+            a,
+            format!(
                 "storalloc: job allocation {id} is {}: {}",
-                storalloc_client::json::allocation_state_name(alloc.state()).to_uppercase(),
+                state.to_uppercase(),
                 alloc.explanation
-            ));
-            return Ok(finish(&alloc, EXIT_REFUSED));
+            ),
+        );
+        return Ok(finish(a, &alloc, EXIT_REFUSED));
+    }
+    if !a.json {
+        for line in attach_lines(&alloc) {
+            println!("{line}");
         }
-        if !a.json {
-            for line in attach_lines(&alloc) {
-                println!("{line}");
-            }
-        }
-        Ok(finish(&alloc, 0))
-    })
+    }
+    Ok(finish(a, &alloc, 0))
 }
 
 fn refusal_text(a: &pb::Allocation) -> String {
@@ -366,4 +401,91 @@ pub fn attach_lines(a: &pb::Allocation) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placement(node: u32, disk: u32, gb: u64, nqn: &str) -> pb::Placement {
+        pb::Placement {
+            node,
+            disk,
+            capacity_bytes: gb * 1_000_000_000,
+            hostname: format!("n{node}"),
+            attachment: Some(pb::Attachment {
+                r#type: "nvme".into(),
+                nqn: nqn.into(),
+                transport: "tcp".into(),
+                address: "10.0.0.1".into(),
+                port: 4420 + disk,
+                ..Default::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn blocks_on_one_disk_read_as_one_piece_of_storage() {
+        let a = pb::Allocation {
+            id: 3,
+            placements: vec![
+                placement(1, 0, 200, "nqn-a"),
+                placement(1, 1, 200, "nqn-b"),
+                placement(1, 0, 100, "nqn-a"),
+            ],
+            ..Default::default()
+        };
+        let g = describe_grant(&a);
+        assert!(
+            g.starts_with("3: 300 GB on n1 disk 0, 200 GB on n1 disk 1 from"),
+            "{g}"
+        );
+        let lines = attach_lines(&a);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(lines[0].contains("'job_id': 3, 'type': 'nvme', 'nqn': 'nqn-a'"));
+        // Without a ready-made command the client builds the original's.
+        assert_eq!(
+            lines[1].trim(),
+            "attach with: nvme connect -t tcp -a 10.0.0.1 -s 4420 -n nqn-a"
+        );
+        assert!(lines[3].ends_with("-s 4421 -n nqn-b"));
+    }
+
+    fn args(size: &str, time: &str) -> ClientArgs {
+        ClientArgs {
+            at: OrchestratorArgs {
+                config: None,
+                orchestrator: None,
+                endpoints: None,
+            },
+            size: size.into(),
+            time: time.into(),
+            start_time: None,
+            max_delay: None,
+            medium: None,
+            json: false,
+            no_wait: false,
+            wait_timeout: "5:00".into(),
+        }
+    }
+
+    #[test]
+    fn requests_are_built_in_bytes_and_seconds() {
+        let mut a = args("200", "1:00:00");
+        a.start_time = Some("2026-01-31 10:00:00".into());
+        a.max_delay = Some("30m".into());
+        a.medium = Some("NVMe".into());
+        let r = build_request(&a).unwrap();
+        assert_eq!(r.capacity_bytes, 200_000_000_000);
+        assert_eq!(r.duration_s, 3600);
+        assert_eq!(r.start_unix, Some(1_769_853_600));
+        assert_eq!(r.max_delay_s, Some(1800));
+        assert_eq!(r.medium.as_deref(), Some("nvme"));
+        let mut bad = args("1", "1:00");
+        bad.medium = Some("tape".into());
+        assert!(build_request(&bad).unwrap_err().contains("--medium"));
+        assert!(build_request(&args("0.0", "1:00"))
+            .unwrap_err()
+            .contains("zero"));
+    }
 }

@@ -154,7 +154,14 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let read = ReadOptions {
         skip_invalid: args.skip_invalid,
     };
+    let t = std::time::Instant::now();
     let workload = Workload::load(&args.jobs, read, mapping)?;
+    tracing::info!(
+        requests = workload.jobs.len(),
+        "read {} in {:.2?}",
+        args.jobs.display(),
+        t.elapsed()
+    );
     report_skips(&workload);
 
     let progress = std::io::stderr().is_terminal() && !args.json;
@@ -179,7 +186,13 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             check_invariants: args.check_invariants,
             progress: if progress { Some(&mut bar) } else { None },
         };
+        let t = std::time::Instant::now();
         let out = simulate(&system, &config, &workload, dir.as_deref(), opts)?;
+        tracing::info!(
+            strategy = kind.name(),
+            "simulated and wrote outputs in {:.2?}",
+            t.elapsed()
+        );
         if progress {
             eprintln!();
         }

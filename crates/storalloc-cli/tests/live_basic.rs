@@ -8,10 +8,7 @@ use live_support::*;
 #[test]
 fn three_terminals_orchestrator_server_client_gets_an_nvme_attachment() {
     let system = std::fs::read_to_string(shared_system("ault14.yml")).unwrap();
-    let mut live = Live::new(&system, false);
-    live.start_orchestrator();
-    live.start_server();
-    live.wait_nodes_up(1);
+    let live = Live::running(&system, false);
 
     // Text output, as a user sees it.
     let out = live.run(&[
@@ -63,10 +60,7 @@ fn three_terminals_orchestrator_server_client_gets_an_nvme_attachment() {
 
 #[test]
 fn a_request_larger_than_the_system_is_refused_with_the_reason() {
-    let mut live = Live::new(SMALL_SYSTEM, false);
-    live.start_orchestrator();
-    live.start_server();
-    live.wait_nodes_up(1);
+    let live = Live::running(SMALL_SYSTEM, false);
     let out = live.run(&["client", "-s", "5000", "-t", "1:00:00"]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(!out.status.success(), "refusal must not exit 0: {text}");
@@ -121,18 +115,8 @@ fn bad_input_is_rejected_before_anything_is_sent() {
 
 #[test]
 fn a_short_allocation_ends_and_its_capacity_comes_back() {
-    let mut live = Live::new(SMALL_SYSTEM, false);
-    live.start_orchestrator();
-    live.start_server();
-    live.wait_nodes_up(1);
-    let (code, json, all) = live.client(&["-s", "300", "-t", "0:03"]);
-    assert_eq!(code, 0, "{all}");
-    let a = json.unwrap();
-    let id = a["id"].as_u64().unwrap();
-    let nqn = a["placements"][0]["attachment"]["nqn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let live = Live::running(SMALL_SYSTEM, false);
+    let (id, nqn) = live.granted(&["-s", "300", "-t", "0:03"]);
     let held = live.agent_dir().join("simulate-live1.json");
     assert!(std::fs::read_to_string(&held).unwrap().contains(&nqn));
     let s = live.wait_status("the allocation to end", 20, |s| {
@@ -155,10 +139,7 @@ fn a_short_allocation_ends_and_its_capacity_comes_back() {
 
 #[test]
 fn cancel_releases_the_storage() {
-    let mut live = Live::new(SMALL_SYSTEM, false);
-    live.start_orchestrator();
-    live.start_server();
-    live.wait_nodes_up(1);
+    let live = Live::running(SMALL_SYSTEM, false);
     let (code, json, all) = live.client(&["-s", "250", "-t", "1:00:00"]);
     assert_eq!(code, 0, "{all}");
     let id = json.unwrap()["id"].as_u64().unwrap();
@@ -299,10 +280,7 @@ fn bench_runs_small_and_reports_its_figures() {
 
 #[test]
 fn a_reservation_for_later_is_granted_without_waiting_and_holds_no_storage_yet() {
-    let mut live = Live::new(SMALL_SYSTEM, false);
-    live.start_orchestrator();
-    live.start_server();
-    live.wait_nodes_up(1);
+    let live = Live::running(SMALL_SYSTEM, false);
     let (code, json, all) = live.client(&[
         "-s",
         "100",

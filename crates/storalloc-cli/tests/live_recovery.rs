@@ -9,10 +9,7 @@ use std::time::Duration;
 
 #[test]
 fn orchestrator_killed_during_a_burst_loses_and_duplicates_nothing() {
-    let mut live = Live::new(SMALL_SYSTEM, true);
-    live.start_orchestrator();
-    live.start_server();
-    live.wait_nodes_up(1);
+    let mut live = Live::running(SMALL_SYSTEM, true);
 
     // Half the clients start while the orchestrator is up; it is killed as
     // soon as the first grant is durable; the other half start while it is
@@ -87,18 +84,8 @@ fn orchestrator_killed_during_a_burst_loses_and_duplicates_nothing() {
 
 #[test]
 fn a_storage_server_killed_and_restarted_keeps_its_allocations() {
-    let mut live = Live::new(SMALL_SYSTEM, false);
-    live.start_orchestrator();
-    live.start_server();
-    live.wait_nodes_up(1);
-    let (code, json, all) = live.client(&["-s", "100", "-t", "1:00:00"]);
-    assert_eq!(code, 0, "{all}");
-    let a = json.unwrap();
-    let id = a["id"].as_u64().unwrap();
-    let nqn = a["placements"][0]["attachment"]["nqn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mut live = Live::running(SMALL_SYSTEM, false);
+    let (id, nqn) = live.granted(&["-s", "100", "-t", "1:00:00"]);
 
     let mut server = live.servers.pop().unwrap();
     server.kill();

@@ -118,13 +118,17 @@ fn by_reservations(c: &mut Criterion) {
             StrategyKind::EarliestStart,
             StrategyKind::RoundRobin,
         ] {
-            let mut s = setup(kind, 1_000, reservations, Mix::Ongoing);
+            let mut state = None;
             let req = request();
             let mut id = 0u64;
             g.bench_with_input(
                 BenchmarkId::new(kind.name(), reservations),
                 &reservations,
-                |b, _| b.iter(|| decide(&mut s, &mut id, &req)),
+                |b, _| {
+                    let s =
+                        state.get_or_insert_with(|| setup(kind, 1_000, reservations, Mix::Ongoing));
+                    b.iter(|| decide(s, &mut id, &req))
+                },
             );
         }
     }
@@ -149,5 +153,73 @@ fn booked_ahead(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, by_disks, by_reservations, booked_ahead);
+/// A trace-replay stream: 10 jobs per second of 1–20 GB for 1–4 hours, on
+/// 1,000 disks of 2 TB, with `advance` every simulated second. In steady
+/// state about 90,000 jobs are live. One element is one job: its `submit`
+/// plus a tenth of an `advance` (ends and compaction included).
+struct Stream {
+    s: Scheduler,
+    rng: ChaCha8Rng,
+    now: i64,
+    next: u64,
+    /// Jobs since the last `advance`.
+    tick: u8,
+}
+
+impl Stream {
+    fn new(kind: StrategyKind) -> Stream {
+        let system = System::uniform(100, DISKS_PER_NODE, Bytes::from_gb(2_000));
+        let mut st = Stream {
+            s: Scheduler::new(system, SchedulerConfig::new(kind)),
+            rng: ChaCha8Rng::seed_from_u64(7),
+            now: NOW,
+            next: 0,
+            tick: 0,
+        };
+        // Reach the steady state: more than the longest job's length.
+        for _ in 0..5 * 3600 * 10 {
+            st.job();
+        }
+        st
+    }
+
+    fn job(&mut self) {
+        self.next += 1;
+        self.tick += 1;
+        if self.tick == 10 {
+            self.tick = 0;
+            self.now += 1;
+            self.s.advance(Timestamp(self.now));
+        }
+        let req = Request::new(
+            Bytes::from_gb(self.rng.random_range(1..=20)),
+            TimeSpan(self.rng.random_range(3600..=4 * 3600)),
+            Timestamp(self.now),
+        );
+        let d = self.s.submit(AllocId(self.next), &req, Timestamp(self.now));
+        assert!(d.is_granted(), "{}", d.explanation());
+    }
+}
+
+fn replay(c: &mut Criterion) {
+    let mut g = c.benchmark_group("replay_1000_disks_90k_live");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(1));
+    for kind in [
+        StrategyKind::WorstFit,
+        StrategyKind::EarliestStart,
+        StrategyKind::RoundRobin,
+    ] {
+        let mut state = None;
+        g.bench_function(kind.name(), |b| {
+            let st = state.get_or_insert_with(|| Stream::new(kind));
+            b.iter(|| st.job())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, by_disks, by_reservations, booked_ahead, replay);
 criterion_main!(benches);

@@ -24,6 +24,10 @@ pub(crate) struct FreeIndex {
     key: Vec<u64>,
     order: BTreeSet<(u64, u32)>,
     events: BTreeMap<(i64, u32), i64>,
+    /// Per disk, how many change points after `t` raise its use. With none,
+    /// the use never exceeds its level at `t` from `t` on, so a window
+    /// starting at `t` has that level as its exact peak.
+    rises_after: Vec<u32>,
 }
 
 /// Order-preserving key of a non-negative fraction.
@@ -50,6 +54,7 @@ impl FreeIndex {
             key,
             order,
             events: BTreeMap::new(),
+            rises_after: vec![0; caps.len()],
         }
     }
 
@@ -57,13 +62,29 @@ impl FreeIndex {
         self.level[d]
     }
 
+    /// The exact peak of disk `d` over a window starting at the index time,
+    /// if it is known without reading the calendar.
+    #[inline]
+    pub fn peak_from_now(&self, d: usize, start: i64) -> Option<i64> {
+        (start == self.t && self.rises_after[d] == 0).then_some(self.level[d])
+    }
+
     /// Record a calendar change of `delta` at `at` on disk `d`.
     pub fn on_delta(&mut self, d: usize, at: i64, delta: i64, cap: i64) {
         debug_assert_eq!(cap, self.caps[d]);
         let e = self.events.entry((at, d as u32)).or_insert(0);
+        let was_rise = *e > 0;
         *e += delta;
+        let is_rise = *e > 0;
         if *e == 0 {
             self.events.remove(&(at, d as u32));
+        }
+        if at > self.t && was_rise != is_rise {
+            if is_rise {
+                self.rises_after[d] += 1;
+            } else {
+                self.rises_after[d] -= 1;
+            }
         }
         if at <= self.t {
             self.level[d] += delta;
@@ -98,6 +119,9 @@ impl FreeIndex {
                         break;
                     }
                     self.level[d as usize] += delta;
+                    if delta > 0 {
+                        self.rises_after[d as usize] -= 1;
+                    }
                     touched.push(d);
                 }
             }
@@ -109,6 +133,9 @@ impl FreeIndex {
                     break;
                 }
                 self.level[d as usize] -= delta;
+                if delta > 0 {
+                    self.rises_after[d as usize] += 1;
+                }
                 touched.push(d);
             }
         }
@@ -125,6 +152,14 @@ impl FreeIndex {
     fn rebuild(&mut self, cals: &[DiskCalendar]) {
         for (d, cal) in cals.iter().enumerate() {
             self.level[d] = cal.level_at(self.t);
+        }
+        self.rises_after.iter_mut().for_each(|r| *r = 0);
+        if self.t != i64::MAX {
+            for (&(_, d), &delta) in self.events.range((self.t + 1, 0)..) {
+                if delta > 0 {
+                    self.rises_after[d as usize] += 1;
+                }
+            }
         }
         self.order.clear();
         for d in 0..self.caps.len() {
@@ -198,6 +233,15 @@ impl FreeIndex {
         }
         if self.order.len() != self.caps.len() {
             return Err("free index has stale entries".into());
+        }
+        let mut rises = vec![0u32; self.caps.len()];
+        for (&(t, d), &delta) in &self.events {
+            if t > self.t && delta > 0 {
+                rises[d as usize] += 1;
+            }
+        }
+        if rises != self.rises_after {
+            return Err("free index miscounts the rises after its time".into());
         }
         Ok(())
     }

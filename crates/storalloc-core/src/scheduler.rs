@@ -100,8 +100,10 @@ impl Scheduler {
         &self.config
     }
     /// Decide on `req` at time `now`; a grant is recorded in the calendars.
-    pub fn submit(&mut self, id: AllocId, req: &Request, now: Timestamp) -> Decision {
-        self.submit_impl(id, req, now)
+    /// The decision depends on the request's window only; `now` is not used
+    /// (see docs/policies.md).
+    pub fn submit(&mut self, id: AllocId, req: &Request, _now: Timestamp) -> Decision {
+        self.submit_impl(id, req)
     }
     /// Re-insert a persisted allocation (crash recovery). Fails if it would
     /// over-commit a disk or its id is taken.

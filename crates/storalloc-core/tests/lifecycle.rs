@@ -201,3 +201,17 @@ fn peak_usage_of_unknown_disks_and_empty_ranges_is_zero() {
     );
     assert_eq!(s.peak_usage(disk(0, 0), at_min(10), at_min(11)), gb(10));
 }
+
+#[test]
+fn the_scheduler_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let s = sched(system(&[&[100]]), StrategyKind::WorstFit);
+    send_sync(&s);
+    let h = std::thread::spawn(move || {
+        let mut s = s;
+        grant(&mut s, 1, &req(10, 60, 0));
+        s
+    });
+    let s = h.join().unwrap();
+    assert_eq!(s.live_count(), 1);
+}

@@ -7,8 +7,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use storalloc_core::{
-    AllocId, Allocation, Bytes, Decision, DiskRef, Placement, Request, Scheduler, StrategyKind,
-    Timestamp,
+    AllocId, Allocation, Decision, DiskRef, Placement, Request, Scheduler, StrategyKind, Timestamp,
 };
 
 #[derive(Debug, Clone)]

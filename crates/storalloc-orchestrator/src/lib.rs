@@ -7,10 +7,12 @@
 //!   the time. Both have fakes for tests.
 //! - [`service`] runs the engine on its own thread behind the `storalloc.v1`
 //!   gRPC services.
+//! - [`observe`] serves the dashboard, `/metrics` and the terminal view.
 
 pub mod clock;
 pub mod comm;
 pub mod engine;
+pub mod observe;
 pub mod service;
 pub mod store;
 pub mod validate;

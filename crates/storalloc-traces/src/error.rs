@@ -74,7 +74,7 @@ pub enum TraceError {
     #[error("{path}: {message}")]
     Structure { path: PathBuf, message: String },
     #[error("{path}: {error}")]
-    Job { path: PathBuf, error: JobError },
+    Job { path: PathBuf, error: Box<JobError> },
 }
 
 impl TraceError {

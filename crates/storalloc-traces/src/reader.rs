@@ -67,7 +67,7 @@ pub fn read_trace(
 ) -> Result<ReadSummary, TraceError> {
     let mut stream = JobStream::open(path)?;
     let mut summary = ReadSummary::default();
-    while let Some(item) = stream.next() {
+    for item in stream.by_ref() {
         match item {
             Ok(job) => {
                 summary.jobs_read += 1;
@@ -85,7 +85,7 @@ pub fn read_trace(
                 };
                 *summary.skip_reasons.entry(reason).or_default() += 1;
                 if summary.first_errors.len() < KEPT_ERRORS {
-                    summary.first_errors.push(error);
+                    summary.first_errors.push(*error);
                 }
             }
             Err(e) => return Err(e),
@@ -380,7 +380,7 @@ impl<I: Iterator<Item = char>> JobStream<I> {
                 Ok(Some(build_job(index, mark.line(), &fields).map_err(
                     |error| TraceError::Job {
                         path: self.path.clone(),
-                        error,
+                        error: Box::new(error),
                     },
                 )))
             }
@@ -390,13 +390,13 @@ impl<I: Iterator<Item = char>> JobStream<I> {
                 self.skip_node(&other)?;
                 Ok(Some(Err(TraceError::Job {
                     path: self.path.clone(),
-                    error: JobError {
+                    error: Box::new(JobError {
                         index,
                         id: None,
                         field: String::new(),
                         line: mark.line(),
                         kind: JobErrorKind::NotAMapping(what),
-                    },
+                    }),
                 })))
             }
         }

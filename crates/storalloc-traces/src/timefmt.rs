@@ -27,7 +27,7 @@ pub fn parse_span(s: &str) -> Option<TimeSpan> {
         return Some(TimeSpan(v));
     }
     if let Ok(v) = s.parse::<f64>() {
-        return (v.is_finite() && v >= 0.0 && v < 1e15).then(|| TimeSpan(v as u64));
+        return (0.0..1e15).contains(&v).then_some(TimeSpan(v as u64));
     }
     let (days, clock) = match s.split_once("day") {
         Some((d, rest)) => {

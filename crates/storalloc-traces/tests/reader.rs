@@ -130,7 +130,7 @@ fn ids_can_be_integers_or_strings() {
 
 fn job_error(text: &str) -> storalloc_traces::JobError {
     match parse_str(text) {
-        Err(TraceError::Job { error, .. }) => error,
+        Err(TraceError::Job { error, .. }) => *error,
         other => panic!("expected a job error, got {other:?}"),
     }
 }

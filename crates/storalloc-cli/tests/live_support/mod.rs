@@ -120,6 +120,27 @@ impl Live {
         }
     }
 
+    /// An orchestrator and one simulated server for the system's first host, up.
+    pub fn running(system: &str, fixed_ports: bool) -> Live {
+        let mut live = Live::new(system, fixed_ports);
+        live.start_orchestrator();
+        live.start_server();
+        live.wait_nodes_up(1);
+        live
+    }
+
+    /// `storalloc client ARGS` that must succeed: (allocation id, first NQN).
+    pub fn granted(&self, args: &[&str]) -> (u64, String) {
+        let (code, json, all) = self.client(args);
+        assert_eq!(code, 0, "{all}");
+        let a = json.unwrap();
+        let nqn = a["placements"][0]["attachment"]["nqn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        (a["id"].as_u64().unwrap(), nqn)
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.dir.path().join("orchestrator")
     }

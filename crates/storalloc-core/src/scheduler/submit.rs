@@ -35,8 +35,8 @@ fn refuse(reason: RefusalReason, explanation: String) -> Refuse {
 }
 
 impl Scheduler {
-    pub(super) fn submit_impl(&mut self, id: AllocId, req: &Request, now: Timestamp) -> Decision {
-        let _ = now; // decisions depend on the request's window, not on when it is asked
+    /// Decisions depend on the request's window, not on when it is asked.
+    pub(super) fn submit_impl(&mut self, id: AllocId, req: &Request) -> Decision {
         match self.decide(id, req) {
             Ok(g) => Decision::Granted(g),
             Err(r) => Decision::Refused(Refusal {
@@ -113,9 +113,9 @@ impl Scheduler {
                 Ok((t, picks)) => (t, picks, 0),
                 Err(miss) => {
                     let until = if req.max_delay.is_some() {
-                        format!("starting at most {} later", fmt_span(latest - start))
+                        format!("nor at any start up to {} later", fmt_span(latest - start))
                     } else {
-                        "starting at any later time".to_string()
+                        "nor at any later start".to_string()
                     };
                     return Err(self.no_room(&sizes, start, dur, miss, 0, Some(until)));
                 }

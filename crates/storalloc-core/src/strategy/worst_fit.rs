@@ -39,7 +39,11 @@ fn branch_and_bound(st: &State, f: &Filter, b: &Block) -> (f64, Vec<usize>) {
         if cap <= 0 || cap - st.index.level(d) < b.size {
             continue;
         }
-        consider(st, d, b, &mut best, &mut ties);
+        let free = match st.index.peak_from_now(d, b.start) {
+            Some(peak) => cap - peak,
+            None => st.free(d, b),
+        };
+        consider(cap, free, d, b, &mut best, &mut ties);
     }
     (best, ties)
 }
@@ -48,17 +52,16 @@ fn scan(st: &State, f: &Filter, b: &Block) -> (f64, Vec<usize>) {
     let mut best = -1.0f64;
     let mut ties = Vec::new();
     for d in f.iter(st.disks.len()) {
-        if st.disks[d].cap > 0 {
-            consider(st, d, b, &mut best, &mut ties);
+        let cap = st.disks[d].cap;
+        if cap > 0 {
+            consider(cap, st.free(d, b), d, b, &mut best, &mut ties);
         }
     }
     (best, ties)
 }
 
 #[inline]
-fn consider(st: &State, d: usize, b: &Block, best: &mut f64, ties: &mut Vec<usize>) {
-    let cap = st.disks[d].cap;
-    let free = st.free(d, b);
+fn consider(cap: i64, free: i64, d: usize, b: &Block, best: &mut f64, ties: &mut Vec<usize>) {
     if free < b.size {
         return;
     }

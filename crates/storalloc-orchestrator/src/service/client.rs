@@ -51,9 +51,14 @@ impl ClientService for ClientApi {
         &self,
         request: Request<SubmitRequest>,
     ) -> Result<Response<SubmitResponse>, Status> {
+        let started = std::time::Instant::now();
         let owner = owner(&request)?;
         let req = request.into_inner();
         let out = self.engine.try_call(move |e| e.submit(req, owner)).await?;
+        if !out.duplicate {
+            let secs = started.elapsed().as_secs_f64();
+            self.engine.submit_latency.observe(secs);
+        }
         Ok(Response::new(out))
     }
 

@@ -30,6 +30,8 @@ const IDLE_WAKE: Duration = Duration::from_millis(200);
 #[derive(Clone)]
 pub struct EngineHandle {
     tx: mpsc::Sender<Msg>,
+    /// Submit calls' time to answer, for `/metrics` (see `crate::observe`).
+    pub(crate) submit_latency: prometheus_client::metrics::histogram::Histogram,
 }
 
 pub fn to_status(e: EngineError) -> Status {
@@ -94,7 +96,11 @@ pub fn spawn(
             let _ = stopped_tx.send(true);
         })
         .expect("spawn the engine thread");
-    (EngineHandle { tx }, stopped_rx, join)
+    let handle = EngineHandle {
+        tx,
+        submit_latency: crate::observe::latency_histogram(),
+    };
+    (handle, stopped_rx, join)
 }
 
 fn run(mut engine: LiveEngine, rx: mpsc::Receiver<Msg>) {

@@ -4,10 +4,12 @@ mod admin;
 mod agent;
 mod client;
 mod handle;
+mod secure;
 mod server;
 
 pub use client::{GID_HEADER, UID_HEADER};
 pub use handle::{EngineHandle, LiveEngine};
+pub use secure::Security;
 pub use server::{
     read_endpoints, Endpoints, Orchestrator, OrchestratorError, OrchestratorOptions, ENDPOINTS_FILE,
 };

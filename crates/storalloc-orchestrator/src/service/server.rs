@@ -6,6 +6,7 @@ use super::admin::AdminApi;
 use super::agent::AgentApi;
 use super::client::ClientApi;
 use super::handle::{spawn, EngineHandle};
+use super::secure::{Guard, SecureAdmin, SecureAgent, SecureClient, Security};
 use crate::clock::SystemClock;
 use crate::comm::ChannelComm;
 use crate::engine::{Engine, EngineConfig};
@@ -13,6 +14,7 @@ use crate::store::{SqliteStore, StateStore, StoreError};
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use storalloc_proto::v1::admin_service_server::AdminServiceServer;
 use storalloc_proto::v1::agent_service_server::AgentServiceServer;
 use storalloc_proto::v1::client_service_server::ClientServiceServer;
@@ -60,6 +62,9 @@ pub enum OrchestratorError {
     Transport(#[from] tonic::transport::Error),
     #[error("the engine stopped unexpectedly (see the log); restart to recover")]
     EngineStopped,
+    /// The security settings do not allow this bind (see docs/security.md).
+    #[error("{0}")]
+    Insecure(String),
 }
 
 /// A running orchestrator.
@@ -159,6 +164,15 @@ impl Orchestrator {
     /// Opens the state directory (recovering what it holds), binds both
     /// ports, writes `endpoints.json` and starts serving.
     pub async fn start(opts: OrchestratorOptions) -> Result<Orchestrator, OrchestratorError> {
+        Self::start_secure(opts, Security::default()).await
+    }
+
+    /// [`Orchestrator::start`] with authentication and authorization
+    /// settings; refuses insecure settings on a non-loopback address.
+    pub async fn start_secure(
+        opts: OrchestratorOptions,
+        security: Security,
+    ) -> Result<Orchestrator, OrchestratorError> {
         let store = SqliteStore::open(&opts.state_dir)?;
         let _ = std::fs::remove_file(opts.state_dir.join(ENDPOINTS_FILE));
         let store: Box<dyn StateStore> = Box::new(store);
@@ -176,6 +190,27 @@ impl Orchestrator {
                 error,
             })
         };
+        for addr in [local(&client_l)?, local(&server_l)?] {
+            if let Some(why) = security.refuse_bind(addr) {
+                return Err(OrchestratorError::Insecure(why));
+            }
+        }
+        if security.auth.name() == "none" {
+            tracing::warn!(
+                "auth: none: callers are not authenticated (loopback only; see docs/security.md)"
+            );
+        }
+        let audit = storalloc_auth::AuditLog::open(&opts.state_dir).map_err(|error| {
+            OrchestratorError::Io {
+                path: opts
+                    .state_dir
+                    .join(storalloc_auth::AUDIT_FILE)
+                    .display()
+                    .to_string(),
+                error,
+            }
+        })?;
+        let guard = Arc::new(Guard { security, audit });
         let endpoints = Endpoints {
             client: advertised(local(&client_l)?),
             server: advertised(local(&server_l)?),
@@ -186,16 +221,25 @@ impl Orchestrator {
             let _ = rx.wait_for(|s| *s).await;
         };
         let client_srv = tonic::transport::Server::builder()
-            .add_service(ClientServiceServer::new(ClientApi {
-                engine: handle.clone(),
+            .add_service(ClientServiceServer::new(SecureClient {
+                inner: ClientApi {
+                    engine: handle.clone(),
+                },
+                guard: guard.clone(),
             }))
-            .add_service(AdminServiceServer::new(AdminApi {
-                engine: handle.clone(),
+            .add_service(AdminServiceServer::new(SecureAdmin {
+                inner: AdminApi {
+                    engine: handle.clone(),
+                },
+                guard: guard.clone(),
             }))
             .serve_with_incoming_shutdown(incoming(client_l), stopped(stop_rx.clone()));
         let agent_srv = tonic::transport::Server::builder()
-            .add_service(AgentServiceServer::new(AgentApi {
-                engine: handle.clone(),
+            .add_service(AgentServiceServer::new(SecureAgent {
+                inner: AgentApi {
+                    engine: handle.clone(),
+                },
+                guard,
             }))
             .serve_with_incoming_shutdown(incoming(server_l), stopped(stop_rx));
         let servers = vec![tokio::spawn(client_srv), tokio::spawn(agent_srv)];
@@ -220,6 +264,11 @@ impl Orchestrator {
 
     pub fn endpoints(&self) -> Endpoints {
         self.endpoints
+    }
+
+    /// A handle on the engine, for in-process users such as the dashboard.
+    pub fn engine(&self) -> EngineHandle {
+        self.engine.clone()
     }
 
     /// Serves until `shutdown` resolves (or the engine dies), then stops.

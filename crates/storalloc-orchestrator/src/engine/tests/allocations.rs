@@ -4,7 +4,9 @@ use super::*;
 use crate::engine::{EngineError, Owner};
 use crate::store::StateStore;
 use storalloc_proto::v1::agent_command::Kind;
-use storalloc_proto::v1::{AllocationState, CommandResult, ResultCode, SubmitRequest};
+use storalloc_proto::v1::{
+    AllocationState, CommandResult, ResultCode, StorageRequest, SubmitRequest,
+};
 
 #[test]
 fn a_grant_sends_allocate_only_after_it_is_durable() {
@@ -301,4 +303,54 @@ fn one_commit_holds_a_whole_batch_and_events_follow_it() {
         seen.push(ev.allocation.unwrap().id);
     }
     assert_eq!(seen, ids);
+}
+
+#[test]
+fn extreme_requests_are_decided_without_panicking() {
+    let mut h = harness();
+    h.register("n0", &[1000, 1000]);
+    let extremes = [
+        StorageRequest {
+            capacity_bytes: u64::MAX,
+            duration_s: 60,
+            ..Default::default()
+        },
+        StorageRequest {
+            capacity_bytes: u64::MAX,
+            duration_s: 60,
+            block_size_bytes: Some(1),
+            ..Default::default()
+        },
+        StorageRequest {
+            capacity_bytes: 1,
+            duration_s: 100 * 365 * 24 * 3600,
+            start_unix: Some(i64::MAX / 4),
+            max_delay_s: Some(100 * 365 * 24 * 3600),
+            ..Default::default()
+        },
+        StorageRequest {
+            capacity_bytes: 1,
+            duration_s: 60,
+            bandwidth_gbps: Some(f64::MAX),
+            ..Default::default()
+        },
+    ];
+    for (i, r) in extremes.into_iter().enumerate() {
+        let a = h
+            .submit(SubmitRequest {
+                request_id: format!("x{i}"),
+                request: Some(r),
+            })
+            .unwrap();
+        assert!(
+            matches!(
+                a.state(),
+                AllocationState::Granted | AllocationState::Refused
+            ),
+            "{i}: {:?}",
+            a.state()
+        );
+        assert!(!a.explanation.is_empty());
+    }
+    h.e.check_invariants().unwrap();
 }

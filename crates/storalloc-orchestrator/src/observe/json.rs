@@ -1,0 +1,97 @@
+//! The dashboard's view of the orchestrator as JSON: nodes with per-disk use
+//! now, and allocations (live ones and the most recent finished ones) with
+//! their placements. prost types have no serde, so the mapping is by hand.
+
+use serde_json::{json, Value};
+use storalloc_proto::v1::{Allocation, AllocationState, NodeInfo, NodeState};
+
+/// How many finished allocations the dashboard shows (newest first).
+pub const FINISHED_SHOWN: usize = 200;
+
+pub fn state_name(s: AllocationState) -> &'static str {
+    match s {
+        AllocationState::Unspecified => "unspecified",
+        AllocationState::Pending => "pending",
+        AllocationState::Granted => "granted",
+        AllocationState::Refused => "refused",
+        AllocationState::Allocated => "allocated",
+        AllocationState::Failed => "failed",
+        AllocationState::Ended => "ended",
+        AllocationState::Cancelled => "cancelled",
+    }
+}
+
+pub fn node_state_name(s: NodeState) -> &'static str {
+    match s {
+        NodeState::Unspecified => "unspecified",
+        NodeState::Up => "up",
+        NodeState::Down => "down",
+        NodeState::Drained => "drained",
+    }
+}
+
+pub fn allocation(a: &Allocation) -> Value {
+    let r = a.request.as_ref();
+    json!({
+        "id": a.id,
+        "request_id": a.request_id,
+        "state": state_name(a.state()),
+        "capacity_bytes": r.map(|r| r.capacity_bytes).unwrap_or(0),
+        "duration_s": r.map(|r| r.duration_s).unwrap_or(0),
+        "start_unix": a.start_unix,
+        "end_unix": a.end_unix,
+        "submitted_unix": a.submitted_unix,
+        "explanation": a.explanation,
+        "delay_s": a.delay_s,
+        "retries": a.retries,
+        "degraded": a.degraded,
+        "placements": a.placements.iter().map(|p| json!({
+            "node": p.node,
+            "disk": p.disk,
+            "hostname": p.hostname,
+            "capacity_bytes": p.capacity_bytes,
+            "ready": p.attachment.is_some(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn node(n: &NodeInfo) -> Value {
+    let d = n.description.as_ref();
+    json!({
+        "id": n.id,
+        "hostname": d.map(|d| d.hostname.as_str()).unwrap_or(""),
+        "state": node_state_name(n.state()),
+        "last_heartbeat_unix": n.last_heartbeat_unix,
+        "disks": n.disks.iter().map(|u| json!({
+            "disk": u.disk,
+            "capacity_bytes": u.capacity_bytes,
+            "used_bytes": u.used_bytes,
+            "free_bytes": u.capacity_bytes.saturating_sub(u.used_bytes),
+            "allocations": u.allocations,
+            "medium": u.medium,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The whole dashboard state. `all` holds every allocation by id; the
+/// finished ones are cut to the newest [`FINISHED_SHOWN`].
+pub fn state(now: i64, strategy: &str, nodes: &[NodeInfo], all: &[Allocation]) -> Value {
+    let mut finished = 0;
+    let mut shown: Vec<&Allocation> = Vec::new();
+    for a in all.iter().rev() {
+        if crate::engine::is_finished(a) {
+            finished += 1;
+            if finished > FINISHED_SHOWN {
+                continue;
+            }
+        }
+        shown.push(a);
+    }
+    shown.reverse();
+    json!({
+        "now_unix": now,
+        "strategy": strategy,
+        "nodes": nodes.iter().map(node).collect::<Vec<_>>(),
+        "allocations": shown.into_iter().map(allocation).collect::<Vec<_>>(),
+    })
+}
