@@ -47,23 +47,35 @@ pub struct Config {
     pub client_port: u16,
     /// Port for storage servers (agents).
     pub server_port: u16,
+    /// Where `storalloc log-server` listens, and where components send
+    /// their logs when `log_forward` is on.
     pub log_server_addr: String,
     pub log_server_port: u16,
     pub log_server_sync_port: u16,
     pub simulation_addr: String,
     pub simulation_port: u16,
     pub s_visualisation_port: u16,
+    /// The dashboard's port when `http_port` is not given.
     pub o_visualisation_port: u16,
     pub transport: Transport,
     pub sched_strategy: StrategyKind,
     /// `visualisation.max_points`.
     pub visualisation_max_points: u64,
-    /// Extension: where the orchestrator keeps its state. `None`: memory only.
+    /// Extension: where the orchestrator keeps its state. `None`: `./storalloc-state` (or `--state-dir`).
     pub state_dir: Option<PathBuf>,
     /// Extension: how often agents send heartbeats, in seconds.
     pub heartbeat_interval_s: u64,
     /// Extension: silence after which an agent's node is marked down, in seconds.
     pub heartbeat_timeout_s: u64,
+    /// Extension: the host (IP or name) the orchestrator serves its
+    /// dashboard and `/metrics` on. `None`: no HTTP server.
+    pub http_addr: Option<String>,
+    /// Extension: the dashboard's port; default `o_visualisation_port`.
+    pub http_port: Option<u16>,
+    /// Extension: send every component's logs to
+    /// `log_server_addr:log_server_port`. Off by default: the original
+    /// files name machines that may not run a log server.
+    pub log_forward: bool,
 }
 
 impl Default for Config {
@@ -93,6 +105,9 @@ impl Default for Config {
             state_dir: None,
             heartbeat_interval_s: 2,
             heartbeat_timeout_s: 10,
+            http_addr: None,
+            http_port: None,
+            log_forward: false,
         }
     }
 }
@@ -111,6 +126,23 @@ impl Config {
     /// `orchestrator_addr:client_port`.
     pub fn client_endpoint(&self) -> String {
         format!("{}:{}", self.orchestrator_addr, self.client_port)
+    }
+
+    /// `http_addr:http_port` (or `o_visualisation_port`), if the dashboard
+    /// is on.
+    pub fn http_endpoint(&self) -> Option<String> {
+        let host = self.http_addr.as_ref()?;
+        let port = self.http_port.unwrap_or(self.o_visualisation_port);
+        Some(if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        })
+    }
+
+    /// `log_server_addr:log_server_port`.
+    pub fn log_server_endpoint(&self) -> String {
+        format!("{}:{}", self.log_server_addr, self.log_server_port)
     }
 
     /// `orchestrator_addr:server_port`.
@@ -134,15 +166,14 @@ pub fn load_config(path: &Path) -> Result<LoadedConfig, ConfigError> {
 }
 
 /// Keys of the original that storalloc reads and validates but has no use
-/// for: it has no separate log, simulation or visualisation servers.
+/// for: its log server needs no sync port, the simulator runs in-process,
+/// and the dashboard is served by the orchestrator itself. (`log_server_*`
+/// and `o_visualisation_port` are used: see docs/observability.md.)
 const INERT_KEYS: &[&str] = &[
-    "log_server_addr",
-    "log_server_port",
     "log_server_sync_port",
     "simulation_addr",
     "simulation_port",
     "s_visualisation_port",
-    "o_visualisation_port",
     "visualisation",
 ];
 
@@ -180,7 +211,7 @@ pub fn parse_config(text: &str, name: &str) -> Result<LoadedConfig, ConfigError>
         .collect();
     if !inert.is_empty() {
         notes.push(format!(
-            "{}: not used (storalloc has no separate log, simulation or visualisation servers); ignored",
+            "{}: not used (storalloc has no log sync port, simulation or visualisation servers); ignored",
             inert.join(", ")
         ));
     }
@@ -269,6 +300,14 @@ fn apply(c: &mut Config, key: &str, v: &Value, notes: &mut Vec<String>) -> Resul
         }
         "heartbeat_interval_s" => c.heartbeat_interval_s = positive_int(v, key)?,
         "heartbeat_timeout_s" => c.heartbeat_timeout_s = positive_int(v, key)?,
+        "http_addr" => {
+            c.http_addr = match v {
+                Value::Null => None,
+                other => Some(non_empty_text(other, key)?),
+            }
+        }
+        "http_port" => c.http_port = Some(port(v, key)?),
+        "log_forward" => c.log_forward = boolean(v, key)?,
         _ => notes.push(format!("{key}: unknown key; ignored")),
     }
     Ok(())

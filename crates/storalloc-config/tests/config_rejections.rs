@@ -124,7 +124,7 @@ frobnicate: 3
             "cfg.yml: min_block_size_gb: not used (requests split into block_size_gb blocks plus the remainder); ignored",
             "cfg.yml: visualisation.colour: unknown key; ignored",
             "cfg.yml: frobnicate: unknown key; ignored",
-            "cfg.yml: log_server_port, visualisation: not used (storalloc has no separate log, simulation or visualisation servers); ignored",
+            "cfg.yml: visualisation: not used (storalloc has no log sync port, simulation or visualisation servers); ignored",
         ]
     );
 }
