@@ -74,6 +74,17 @@ enum SessionEnd {
 pub async fn run(
     opts: AgentOptions,
     events: Option<mpsc::UnboundedSender<AgentEvent>>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), AgentError> {
+    run_signed(opts, None, events, shutdown).await
+}
+
+/// [`run`], signing every call with the cluster's agent secret
+/// (`agent_secret_file`, docs/security.md).
+pub async fn run_signed(
+    opts: AgentOptions,
+    agent_key: Option<storalloc_auth::AgentKey>,
+    events: Option<mpsc::UnboundedSender<AgentEvent>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), AgentError> {
     let uri = if opts.orchestrator.contains("://") {
@@ -109,28 +120,35 @@ pub async fn run(
         if *shutdown.borrow() {
             return Ok(());
         }
-        let mut client = AgentServiceClient::new(channel.clone());
+        let signer = storalloc_auth::AgentSigner::new(agent_key.clone(), &host);
+        let mut client = AgentServiceClient::with_interceptor(channel.clone(), signer);
         match session(&opts, &mut client, &emit, &mut shutdown, &mut backoff).await {
             SessionEnd::Shutdown => return Ok(()),
             SessionEnd::Broken(error) => {
                 tracing::info!(host = %host, %error, "orchestrator session ended");
-                emit(AgentEvent::Disconnected {
-                    hostname: host.clone(),
-                    error,
-                });
+                // Said once per outage, not at every retry.
+                if backoff.is_fresh() {
+                    emit(AgentEvent::Disconnected {
+                        hostname: host.clone(),
+                        error,
+                    });
+                }
             }
         }
         let wait = backoff.next_delay();
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => {}
+            // A dropped sender means nobody can stop us any more: stop now.
+            r = shutdown.changed() => if r.is_err() { return Ok(()) },
         }
     }
 }
 
 async fn session(
     opts: &AgentOptions,
-    client: &mut AgentServiceClient<Channel>,
+    client: &mut AgentServiceClient<
+        tonic::service::interceptor::InterceptedService<Channel, storalloc_auth::AgentSigner>,
+    >,
     emit: &impl Fn(AgentEvent),
     shutdown: &mut watch::Receiver<bool>,
     backoff: &mut Backoff,
@@ -188,8 +206,8 @@ async fn session(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = shutdown.changed() => {
-                if *shutdown.borrow() {
+            r = shutdown.changed() => {
+                if r.is_err() || *shutdown.borrow() {
                     return SessionEnd::Shutdown;
                 }
             }

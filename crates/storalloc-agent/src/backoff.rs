@@ -28,6 +28,11 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.next = self.initial;
     }
+
+    /// No delay handed out since the last reset: the first failure of a run.
+    pub fn is_fresh(&self) -> bool {
+        self.next == self.initial
+    }
 }
 
 impl Default for Backoff {
@@ -45,7 +50,9 @@ mod tests {
         let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(350));
         let got: Vec<_> = (0..4).map(|_| b.next_delay().as_millis()).collect();
         assert_eq!(got, vec![100, 200, 350, 350]);
+        assert!(!b.is_fresh());
         b.reset();
+        assert!(b.is_fresh());
         assert_eq!(b.next_delay().as_millis(), 100);
     }
 }

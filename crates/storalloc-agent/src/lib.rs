@@ -21,7 +21,7 @@ pub mod nvmet_json;
 pub mod real_backends;
 pub mod simulate;
 
-pub use agent::{run, AgentError, AgentEvent, AgentOptions};
+pub use agent::{run, run_signed, AgentError, AgentEvent, AgentOptions};
 pub use backend::{AttachmentInfo, BackendError, BlockSpec, HeldBlock, StorageBackend};
 pub use backend_fs::{FsBackend, FsDisk};
 pub use backend_nvmet::{allocation_nqn, NvmetBackend, NvmetConfig, NvmetDisk, NvmetPort};

@@ -5,13 +5,14 @@
 //!   [`NoneAuth`] (loopback only, takes claims at their word) and
 //!   [`MungeAuth`] (a MUNGE credential decoded through libmunge).
 //!   [`conformance`] is the one suite both pass.
-//! - [`AgentKey`]: the per-cluster shared secret agents sign their calls with.
-//! - [`AccessPolicy`]: who is an admin.
-//! - [`AuditLog`]: `<state_dir>/audit.log`.
+//! - [`AgentKey`] is the per-cluster shared secret agents sign their calls with.
+//! - [`AccessPolicy`] says who is an admin.
+//! - [`AuditLog`] appends to `<state_dir>/audit.log`.
 
 pub mod agent_key;
 pub mod audit;
 pub mod conformance;
+pub mod interceptors;
 pub mod munge;
 mod munge_sys;
 mod none;
@@ -19,6 +20,7 @@ pub mod policy;
 
 pub use agent_key::{AgentKey, AgentProof};
 pub use audit::{AuditEvent, AuditLog, AUDIT_FILE};
+pub use interceptors::{AgentSigner, MungeCredentials};
 pub use munge::MungeAuth;
 pub use none::NoneAuth;
 pub use policy::AccessPolicy;

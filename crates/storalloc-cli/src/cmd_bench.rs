@@ -96,6 +96,11 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         .strategy
         .parse()
         .map_err(|e| parse_err("--strategy", &e))?;
+    // The in-process orchestrator authenticates nobody, so a MUNGE credential
+    // per call would only measure munged. Set before any thread starts.
+    if std::env::var_os("STORALLOC_AUTH").is_none() {
+        std::env::set_var("STORALLOC_AUTH", "none");
+    }
     let tmp = tempfile::tempdir()?;
     let state_dir = a
         .state_dir

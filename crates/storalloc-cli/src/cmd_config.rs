@@ -39,7 +39,8 @@ fn summary(c: &Config) -> Vec<String> {
     };
     let state = match &c.state_dir {
         Some(d) => d.display().to_string(),
-        None => "not set (the orchestrator uses ./storalloc-state unless --state-dir is given)".to_string(),
+        None => "not set (the orchestrator uses ./storalloc-state unless --state-dir is given)"
+            .to_string(),
     };
     vec![
         format!("strategy: {}", c.sched_strategy),

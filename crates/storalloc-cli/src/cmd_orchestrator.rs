@@ -25,6 +25,10 @@ pub struct OrchestratorCmdArgs {
     /// Seed of the scheduler's random choices (random_alloc, ties).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Serve the dashboard and /metrics on HOST:PORT (overrides the config's
+    /// `http_addr`/`http_port`; `off` turns them off).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub http: Option<String>,
 }
 
 pub fn run(a: OrchestratorCmdArgs) -> anyhow::Result<ExitCode> {
@@ -52,12 +56,15 @@ pub fn run(a: OrchestratorCmdArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async move {
-        let orch = Orchestrator::start(opts).await.with_context(|| {
-            format!(
-                "starting the orchestrator with state dir {}",
-                state_dir.display()
-            )
-        })?;
+        let security = crate::security_setup::orchestrator_security(&cfg)?;
+        let orch = Orchestrator::start_secure(opts, security)
+            .await
+            .with_context(|| {
+                format!(
+                    "starting the orchestrator with state dir {}",
+                    state_dir.display()
+                )
+            })?;
         let ep = orch.endpoints();
         println!(
             "storalloc orchestrator: clients on {}, servers on {}, state in {} (strategy {})",
@@ -66,7 +73,24 @@ pub fn run(a: OrchestratorCmdArgs) -> anyhow::Result<ExitCode> {
             state_dir.display(),
             cfg.sched_strategy
         );
+        let http_at = a.http.clone().or_else(|| cfg.http_endpoint());
+        let http = match http_at.filter(|h| h != "off") {
+            Some(at) => {
+                let h = storalloc_orchestrator::observe::serve_http(&at, orch.engine())
+                    .await
+                    .with_context(|| format!("starting the dashboard on {at}"))?;
+                println!("storalloc orchestrator: dashboard on {}", h.url());
+                Some(h)
+            }
+            None => None,
+        };
+        if crate::verbosity() >= 1 {
+            storalloc_orchestrator::observe::terminal::spawn(orch.engine());
+        }
         orch.run_until(shutdown_signal()).await?;
+        if let Some(h) = http {
+            h.stop().await;
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

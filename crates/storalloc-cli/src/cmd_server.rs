@@ -79,6 +79,8 @@ pub fn pick_hosts(
     }
 }
 
+type AgentTasks = Vec<tokio::task::JoinHandle<Result<(), storalloc_agent::AgentError>>>;
+
 /// Starts one agent task per node; returns their handles.
 pub fn spawn_agents(
     nodes: &[Node],
@@ -88,7 +90,28 @@ pub fn spawn_agents(
     reset: bool,
     events: Option<mpsc::UnboundedSender<AgentEvent>>,
     shutdown: &watch::Receiver<bool>,
-) -> anyhow::Result<Vec<tokio::task::JoinHandle<Result<(), storalloc_agent::AgentError>>>> {
+) -> anyhow::Result<AgentTasks> {
+    let unsigned = None;
+    spawn_agents_signed(
+        nodes,
+        orchestrator,
+        (simulate, state_dir, reset),
+        unsigned,
+        events,
+        shutdown,
+    )
+}
+
+/// [`spawn_agents`] whose agents sign their calls with the cluster's agent
+/// secret (docs/security.md).
+pub fn spawn_agents_signed(
+    nodes: &[Node],
+    orchestrator: &str,
+    (simulate, state_dir, reset): (bool, Option<&Path>, bool),
+    agent_key: Option<storalloc_auth::AgentKey>,
+    events: Option<mpsc::UnboundedSender<AgentEvent>>,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<AgentTasks> {
     let mut handles = Vec::with_capacity(nodes.len());
     for node in nodes {
         let backends = DiskBackends::for_node(node, simulate, state_dir)?;
@@ -99,8 +122,9 @@ pub fn spawn_agents(
             backoff: Backoff::default(),
             reset,
         };
-        handles.push(tokio::spawn(storalloc_agent::run(
+        handles.push(tokio::spawn(storalloc_agent::run_signed(
             opts,
+            agent_key.clone(),
             events.clone(),
             shutdown.clone(),
         )));
@@ -147,7 +171,7 @@ pub fn describe_event(e: &AgentEvent) -> String {
             error,
         } => format!("storalloc: {hostname} failed job {allocation_id}: {error}"),
         AgentEvent::Disconnected { hostname, error } => {
-            format!("storalloc: {hostname} lost the orchestrator ({error}); reconnecting")
+            format!("storalloc: {hostname} cannot reach the orchestrator ({error}); retrying")
         }
     }
 }
@@ -166,12 +190,12 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
         let addr = a.at.resolve(Service::Agent).await?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-        let handles = spawn_agents(
+        let agent_key = crate::security_setup::agent_key_from(a.at.config.as_deref())?;
+        let handles = spawn_agents_signed(
             &nodes,
             &addr,
-            a.simulate,
-            Some(&state_dir),
-            a.reset,
+            (a.simulate, Some(&state_dir), a.reset),
+            agent_key,
             Some(ev_tx),
             &stop_rx,
         )?;
@@ -190,10 +214,23 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         });
-        wait_for_signal().await;
-        let _ = stop_tx.send(true);
+        // An agent returns before a signal only when it cannot work (a failed
+        // backend preflight, say): stop the server with its error then.
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         for h in handles {
-            h.await.context("agent task")??;
+            let tx = done_tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(h.await);
+            });
+        }
+        drop(done_tx);
+        tokio::select! {
+            _ = wait_for_signal() => {}
+            Some(r) = done_rx.recv() => r.context("agent task")??,
+        }
+        let _ = stop_tx.send(true);
+        while let Some(r) = done_rx.recv().await {
+            r.context("agent task")??;
         }
         printer.abort();
         Ok(ExitCode::SUCCESS)

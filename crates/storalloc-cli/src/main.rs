@@ -6,6 +6,7 @@ mod cmd_cancel;
 mod cmd_client;
 mod cmd_config;
 mod cmd_demo;
+mod cmd_log_server;
 mod cmd_orchestrator;
 mod cmd_server;
 mod cmd_simulate;
@@ -15,6 +16,8 @@ mod cmd_traces;
 mod cmd_traces_extract;
 mod cmd_traces_inspect;
 mod cmd_traces_synth;
+mod log_ship;
+mod security_setup;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +33,11 @@ struct Cli {
     /// More log output (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Also send logs (as JSON lines) to a `storalloc log-server` at
+    /// HOST:PORT. Without it, the config's `log_forward: true` sends them
+    /// to `log_server_addr:log_server_port`.
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    log_server: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,26 +69,81 @@ enum Command {
     Demo(cmd_demo::DemoArgs),
     /// Measure grants per second and latency against a local orchestrator.
     Bench(cmd_bench::BenchArgs),
+    /// Collect the logs of every component into one view on stdout.
+    LogServer(cmd_log_server::LogServerArgs),
 }
 
-fn init_logging(verbose: u8) {
-    let default = match verbose {
+static VERBOSITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// How many `-v` were given.
+pub fn verbosity() -> u8 {
+    VERBOSITY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The component name the log server shows, and the config file whose
+/// `log_forward` decides whether logs are sent there.
+fn log_source(c: &Command) -> (&'static str, Option<std::path::PathBuf>) {
+    match c {
+        Command::Orchestrator(a) => ("orchestrator", Some(a.config.clone())),
+        Command::Server(a) => ("server", a.at.config.clone()),
+        Command::Client(a) => ("client", a.at.config.clone()),
+        Command::Status(_) => ("status", None),
+        Command::Cancel(_) => ("cancel", None),
+        Command::Demo(_) => ("demo", None),
+        Command::Bench(_) => ("bench", None),
+        Command::Simulate(_) => ("simulate", None),
+        _ => ("storalloc", None),
+    }
+}
+
+/// Where to send logs: `--log-server`, else the config's log server if
+/// its `log_forward` is on.
+fn log_target(cli: &Cli) -> Option<(String, &'static str)> {
+    let (component, config) = log_source(&cli.command);
+    if let Some(t) = &cli.log_server {
+        return Some((t.clone(), component));
+    }
+    let cfg = storalloc_config::load_config(&config?).ok()?.config;
+    cfg.log_forward
+        .then(|| (cfg.log_server_endpoint(), component))
+}
+
+fn init_logging(verbose: u8, ship: Option<(String, &'static str)>) -> Option<log_ship::ShipGuard> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let level = |v: u8| match v {
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let filter = |default: &str| {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+    };
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_filter(filter(level(verbose)));
+    // The log server gets at least info: it is where operators look.
+    let (ship, guard) = match ship {
+        Some((target, component)) => {
+            let (l, g) = log_ship::layer(target, component);
+            (Some(l.with_filter(filter(level(verbose.max(1))))), Some(g))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(ship)
         .init();
+    guard
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    VERBOSITY.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
+    let _log_ship = init_logging(cli.verbose, log_target(&cli));
     let result = match cli.command {
         Command::System(c) => cmd_system::run(c),
         Command::Config(c) => cmd_config::run(c),
@@ -93,6 +156,7 @@ fn main() -> std::process::ExitCode {
         Command::Cancel(a) => cmd_cancel::run(a),
         Command::Demo(a) => cmd_demo::run(a),
         Command::Bench(a) => cmd_bench::run(a),
+        Command::LogServer(a) => cmd_log_server::run(a),
     };
     match result {
         Ok(code) => code,

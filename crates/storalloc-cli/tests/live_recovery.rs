@@ -95,7 +95,7 @@ fn a_storage_server_killed_and_restarted_keeps_its_allocations() {
             && allocation(s, id)
                 .map(|a| a["state"] == "allocated")
                 .unwrap_or(false)
-            && live.servers[0].log_text().contains("registered")
+            && live.servers[0].log_text().contains("holding 1 block")
     });
     assert_invariants(&s);
     assert_eq!(used_bytes(&s), 100_000_000_000);

@@ -16,9 +16,11 @@ pub use endpoints::{read_endpoints, wait_for_endpoints, Endpoints};
 pub use retry::RetryPolicy;
 
 use std::time::Duration;
+use storalloc_auth::MungeCredentials;
 use storalloc_proto::v1 as pb;
 use storalloc_proto::v1::admin_service_client::AdminServiceClient;
 use storalloc_proto::v1::client_service_client::ClientServiceClient;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tonic::Code;
 
@@ -71,11 +73,15 @@ pub fn is_final(state: pb::AllocationState) -> bool {
 /// Status and List answers of big systems exceed tonic's 4 MiB default.
 const MAX_MESSAGE: usize = 256 << 20;
 
+/// Every call carries a fresh MUNGE credential when munged can make one
+/// (docs/security.md); `STORALLOC_AUTH=none` turns that off.
+type Svc = InterceptedService<Channel, MungeCredentials>;
+
 #[derive(Clone)]
 pub struct Client {
     addr: String,
-    client: ClientServiceClient<Channel>,
-    admin: AdminServiceClient<Channel>,
+    client: ClientServiceClient<Svc>,
+    admin: AdminServiceClient<Svc>,
     policy: RetryPolicy,
 }
 
@@ -108,9 +114,13 @@ impl Client {
             .connect_lazy();
         Ok(Client {
             addr: addr.to_string(),
-            client: ClientServiceClient::new(channel.clone())
+            client: ClientServiceClient::with_interceptor(
+                channel.clone(),
+                MungeCredentials::from_env(),
+            )
+            .max_decoding_message_size(MAX_MESSAGE),
+            admin: AdminServiceClient::with_interceptor(channel, MungeCredentials::from_env())
                 .max_decoding_message_size(MAX_MESSAGE),
-            admin: AdminServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE),
             policy,
         })
     }
@@ -128,7 +138,7 @@ impl Client {
 
     async fn call<T, F, Fut>(&self, op: &'static str, mut f: F) -> Result<T, ClientError>
     where
-        F: FnMut(ClientServiceClient<Channel>, AdminServiceClient<Channel>) -> Fut,
+        F: FnMut(ClientServiceClient<Svc>, AdminServiceClient<Svc>) -> Fut,
         Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
         let started = tokio::time::Instant::now();

@@ -76,6 +76,9 @@ pub struct Config {
     /// `log_server_addr:log_server_port`. Off by default: the original
     /// files name machines that may not run a log server.
     pub log_forward: bool,
+    /// Extension: `auth`, `admin_uids`, `admin_groups`, `agent_secret_file`
+    /// (docs/security.md).
+    pub security: crate::security::SecurityConfig,
 }
 
 impl Default for Config {
@@ -108,6 +111,7 @@ impl Default for Config {
             http_addr: None,
             http_port: None,
             log_forward: false,
+            security: Default::default(),
         }
     }
 }
@@ -308,6 +312,7 @@ fn apply(c: &mut Config, key: &str, v: &Value, notes: &mut Vec<String>) -> Resul
         }
         "http_port" => c.http_port = Some(port(v, key)?),
         "log_forward" => c.log_forward = boolean(v, key)?,
+        k if crate::security::KEYS.contains(&k) => crate::security::apply(&mut c.security, k, v)?,
         _ => notes.push(format!("{key}: unknown key; ignored")),
     }
     Ok(())

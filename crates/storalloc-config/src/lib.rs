@@ -9,9 +9,11 @@
 mod config;
 mod error;
 mod fields;
+mod security;
 mod system;
 pub mod yaml;
 
 pub use config::{load_config, parse_config, Config, LoadedConfig, Transport};
 pub use error::ConfigError;
+pub use security::{AuthKind, SecurityConfig};
 pub use system::{load_system, parse_system, LoadedSystem};

@@ -216,3 +216,33 @@ impl SeriesSink for Downsampled {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gb_is_exact_to_the_byte() {
+        assert_eq!(gb(0), "0");
+        assert_eq!(gb(200_000_000_000), "200");
+        assert_eq!(gb(20_070_176_013), "20.070176013");
+        assert_eq!(gb(1_500_000_000), "1.5");
+        assert_eq!(gb128(u64::MAX as u128 * 3), "55340232221.128654845");
+    }
+
+    #[test]
+    fn downsampling_keeps_short_peaks_and_carries_values_forward() {
+        // 10 slices of 10 s over [0, 100).
+        let mut d = Downsampled::new(Timestamp(0), Timestamp(100), 10);
+        d.global(Timestamp(0), 5, 1).unwrap();
+        // A 1-second peak inside slice 3.
+        d.global(Timestamp(31), 50, 2).unwrap();
+        d.global(Timestamp(32), 5, 1).unwrap();
+        d.global(Timestamp(70), 0, 0).unwrap();
+        d.finish();
+        let used: Vec<u64> = d.slices.iter().map(|s| s.0).collect();
+        assert_eq!(used, vec![5, 5, 5, 50, 5, 5, 5, 5, 0, 0]);
+        let counts: Vec<u32> = d.slices.iter().map(|s| s.1).collect();
+        assert_eq!(counts, vec![1, 1, 1, 2, 1, 1, 1, 1, 0, 0]);
+    }
+}

@@ -11,6 +11,8 @@
 
 pub mod error;
 pub mod extract;
+mod fast_path;
+mod fields;
 pub mod job;
 pub mod mapping;
 pub mod reader;

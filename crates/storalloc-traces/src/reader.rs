@@ -8,14 +8,14 @@
 //! replay does not use (`runs`, `category`, `coreHoursReq`...) are skipped.
 
 use crate::error::{JobError, JobErrorKind, TraceError};
-use crate::job::{IOJob, JobId};
-use crate::timefmt::{parse_span, parse_time};
+use crate::fast_path::{self, Scan};
+use crate::fields::{build_job, detect_format, is_null, Field};
+use crate::job::IOJob;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use storalloc_core::{TimeSpan, Timestamp};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -60,21 +60,111 @@ const KEPT_ERRORS: usize = 10;
 /// Reads every job of the trace at `path` and hands each to `f`. Without
 /// `skip_invalid` the first malformed job is an error; with it, malformed
 /// jobs are counted in the summary. Broken YAML is always an error.
+///
+/// Plain block-style files (what trace tools write) are read with a fast
+/// line-based path. At the first line outside its subset, the general YAML
+/// event parser takes over from the start of the file, skipping the jobs
+/// already handed over.
 pub fn read_trace(
+    path: &Path,
+    opts: ReadOptions,
+    f: impl FnMut(IOJob),
+) -> Result<ReadSummary, TraceError> {
+    let open = || {
+        std::fs::File::open(path)
+            .map(|file| BufReader::with_capacity(1 << 16, file))
+            .map_err(|source| TraceError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+    };
+    read_with(open, path, opts, f)
+}
+
+/// [`read_trace`] on a trace held in memory.
+pub fn read_str(
+    text: &str,
+    opts: ReadOptions,
+    f: impl FnMut(IOJob),
+) -> Result<ReadSummary, TraceError> {
+    read_with(|| Ok(text.as_bytes()), Path::new("<input>"), opts, f)
+}
+
+fn read_with<R: BufRead>(
+    open: impl Fn() -> Result<R, TraceError>,
     path: &Path,
     opts: ReadOptions,
     mut f: impl FnMut(IOJob),
 ) -> Result<ReadSummary, TraceError> {
-    let mut stream = JobStream::open(path)?;
-    let mut summary = ReadSummary::default();
-    for item in stream.by_ref() {
+    let mut c = Collector::new(opts);
+    let mut handed = 0usize;
+    let mut failed = None;
+    let scan = fast_path::scan(open()?, |index, line, fields| {
+        if failed.is_some() {
+            return;
+        }
+        if c.summary.format.is_none() {
+            c.summary.format = Some(detect_format(fields));
+        }
+        let item = build_job(index, line, fields).map_err(|error| TraceError::Job {
+            path: path.to_path_buf(),
+            error: Box::new(error),
+        });
+        handed += 1;
+        if let Err(e) = c.take(item, &mut f) {
+            failed = Some(e);
+        }
+    })
+    .map_err(|source| TraceError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if scan == Scan::Done {
+        return Ok(c.summary);
+    }
+    let mut stream = JobStream::from_reader(open()?, path);
+    for (i, item) in stream.by_ref().enumerate() {
+        match item {
+            // Already handed over by the fast path.
+            Ok(_) | Err(TraceError::Job { .. }) if i < handed => {}
+            item => c.take(item, &mut f)?,
+        }
+    }
+    c.summary.format = stream.format();
+    Ok(c.summary)
+}
+
+/// Counts jobs and skipped jobs the same way for both reader paths.
+struct Collector {
+    opts: ReadOptions,
+    summary: ReadSummary,
+}
+
+impl Collector {
+    fn new(opts: ReadOptions) -> Collector {
+        Collector {
+            opts,
+            summary: ReadSummary::default(),
+        }
+    }
+
+    fn take(
+        &mut self,
+        item: Result<IOJob, TraceError>,
+        f: &mut impl FnMut(IOJob),
+    ) -> Result<(), TraceError> {
+        let summary = &mut self.summary;
         match item {
             Ok(job) => {
                 summary.jobs_read += 1;
                 f(job);
+                Ok(())
             }
             Err(TraceError::Job { error, path }) => {
-                if !opts.skip_invalid {
+                if !self.opts.skip_invalid {
                     return Err(TraceError::Job { error, path });
                 }
                 summary.jobs_skipped += 1;
@@ -87,12 +177,22 @@ pub fn read_trace(
                 if summary.first_errors.len() < KEPT_ERRORS {
                     summary.first_errors.push(*error);
                 }
+                Ok(())
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
         }
     }
-    summary.format = stream.format();
-    Ok(summary)
+}
+
+/// Reads a trace held in memory with the fast path only: `None` when the
+/// text is outside its subset. Each job or job error, in order; for tests.
+pub fn parse_str_fast(text: &str) -> Option<Vec<Result<IOJob, JobError>>> {
+    let mut out = Vec::new();
+    let scan = fast_path::scan(text.as_bytes(), |index, line, fields| {
+        out.push(build_job(index, line, fields));
+    })
+    .ok()?;
+    (scan == Scan::Done).then_some(out)
 }
 
 /// The kind of an error without its value, so reasons group well.
@@ -206,16 +306,6 @@ impl<R: BufRead> JobStream<CharReader<R>> {
 /// Reads a whole trace held in memory; for tests and small inputs.
 pub fn parse_str(text: &str) -> Result<Vec<IOJob>, TraceError> {
     JobStream::from_reader(text.as_bytes(), Path::new("<input>")).collect()
-}
-
-/// A scalar field of a job as it appeared.
-struct Field {
-    key: String,
-    value: Option<String>,
-    /// Quoted scalars are strings even when they look like numbers.
-    quoted: bool,
-    /// The value was a list or mapping.
-    nested: Option<&'static str>,
 }
 
 impl<I: Iterator<Item = char>> JobStream<I> {
@@ -452,152 +542,11 @@ impl<I: Iterator<Item = char>> Iterator for JobStream<I> {
     }
 }
 
-fn is_null(v: &str) -> bool {
-    matches!(v, "" | "~" | "null" | "Null" | "NULL")
-}
-
 fn event_kind(ev: &Event) -> &'static str {
     match ev {
         Event::SequenceStart(..) => "list",
         Event::MappingStart(..) => "mapping",
         Event::Alias(..) => "alias",
         _ => "scalar",
-    }
-}
-
-fn detect_format(fields: &[Field]) -> TraceFormat {
-    const THETA_ONLY: [&str; 5] = [
-        "runtimeSeconds",
-        "walltimeSeconds",
-        "waitingTimeSeconds",
-        "runs",
-        "runsCount",
-    ];
-    if fields.iter().any(|f| THETA_ONLY.contains(&f.key.as_str())) {
-        TraceFormat::Theta
-    } else {
-        TraceFormat::IoJobs
-    }
-}
-
-/// Validates one job's fields.
-fn build_job(index: usize, line: usize, fields: &[Field]) -> Result<IOJob, JobError> {
-    let find = |names: &[&str]| fields.iter().find(|f| names.contains(&f.key.as_str()));
-    let err = |id: Option<String>, field: &str, kind: JobErrorKind| JobError {
-        index,
-        id,
-        field: field.to_string(),
-        line,
-        kind,
-    };
-
-    // The id first, so every later error can name it.
-    let id = match find(&["id"]) {
-        None => return Err(err(None, "id", JobErrorKind::Missing)),
-        Some(f) => match (&f.value, f.nested) {
-            (_, Some(what)) => return Err(err(None, "id", JobErrorKind::NotAScalar(what))),
-            (None, _) => return Err(err(None, "id", JobErrorKind::Missing)),
-            (Some(v), _) if !f.quoted => match v.parse::<i64>() {
-                Ok(i) => JobId::Int(i),
-                Err(_) if v.trim().is_empty() => {
-                    return Err(err(None, "id", JobErrorKind::BadId(v.clone())))
-                }
-                Err(_) => JobId::Str(v.clone()),
-            },
-            (Some(v), _) if v.trim().is_empty() => {
-                return Err(err(None, "id", JobErrorKind::BadId(v.clone())))
-            }
-            (Some(v), _) => JobId::Str(v.clone()),
-        },
-    };
-    let idstr = Some(id.to_string());
-    let err = |field: &str, kind| err(idstr.clone(), field, kind);
-
-    // The scalar text of a field, `None` when absent or null.
-    let text = |names: &[&str]| -> Result<Option<(&str, &str)>, JobError> {
-        match find(names) {
-            None => Ok(None),
-            Some(f) => match (f.nested, &f.value) {
-                (Some(what), _) => Err(err(&f.key, JobErrorKind::NotAScalar(what))),
-                (None, None) => Ok(None),
-                (None, Some(v)) => Ok(Some((f.key.as_str(), v.as_str()))),
-            },
-        }
-    };
-    let time = |names: &[&str], required: bool| -> Result<Option<Timestamp>, JobError> {
-        match text(names)? {
-            None if required => Err(err(names[0], JobErrorKind::Missing)),
-            None => Ok(None),
-            Some((k, v)) => parse_time(v)
-                .map(Some)
-                .ok_or_else(|| err(k, JobErrorKind::BadTime(v.to_string()))),
-        }
-    };
-    let count = |names: &[&str]| -> Result<Option<u64>, JobError> {
-        match text(names)? {
-            None => Ok(None),
-            Some((k, v)) => parse_count(v).map(Some).map_err(|kind| match kind {
-                JobErrorKind::NegativeBytes(v) if !k.ends_with("Bytes") => {
-                    err(k, JobErrorKind::BadNumber(v))
-                }
-                kind => err(k, kind),
-            }),
-        }
-    };
-    let bytes = |name: &str| -> Result<u64, JobError> {
-        count(&[name])?.ok_or_else(|| err(name, JobErrorKind::Missing))
-    };
-    let span = |names: &[&str]| -> Result<Option<TimeSpan>, JobError> {
-        match text(names)? {
-            None => Ok(None),
-            Some((k, v)) => parse_span(v)
-                .map(Some)
-                .ok_or_else(|| err(k, JobErrorKind::BadSpan(v.to_string()))),
-        }
-    };
-
-    let start_time = time(&["startTime"], true)?.expect("required");
-    let end_time = time(&["endTime"], true)?.expect("required");
-    if end_time < start_time {
-        return Err(err(
-            "endTime",
-            JobErrorKind::EndBeforeStart {
-                start: text(&["startTime"])?.map(|t| t.1).unwrap_or("").to_string(),
-                end: text(&["endTime"])?.map(|t| t.1).unwrap_or("").to_string(),
-            },
-        ));
-    }
-    Ok(IOJob {
-        read_bytes: bytes("readBytes")?,
-        written_bytes: bytes("writtenBytes")?,
-        submission_time: time(&["submissionTime"], false)?,
-        mpi_procs: count(&["MPIprocs", "sum_nprocs"])?,
-        nodes_used: count(&["nodesUsed"])?,
-        cores_used: count(&["coresUsed"])?,
-        waiting_time: span(&["waitingTime", "waitingTimeSeconds"])?,
-        run_time: span(&["runTime", "runtimeSeconds"])?,
-        walltime: span(&["walltimeSeconds"])?,
-        id,
-        start_time,
-        end_time,
-    })
-}
-
-/// A non-negative integer; integral floats (`1.0e10`) are accepted since
-/// pandas writes counts that way.
-fn parse_count(v: &str) -> Result<u64, JobErrorKind> {
-    let t = v.trim();
-    if let Ok(n) = t.parse::<u64>() {
-        return Ok(n);
-    }
-    if let Ok(n) = t.parse::<i128>() {
-        if n < 0 {
-            return Err(JobErrorKind::NegativeBytes(v.to_string()));
-        }
-    }
-    match t.parse::<f64>() {
-        Ok(f) if f.is_finite() && f < 0.0 => Err(JobErrorKind::NegativeBytes(v.to_string())),
-        Ok(f) if f.is_finite() && f.fract() == 0.0 && f < 1.8e19 => Ok(f as u64),
-        _ => Err(JobErrorKind::BadNumber(v.to_string())),
     }
 }

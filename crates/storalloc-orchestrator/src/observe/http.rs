@@ -15,14 +15,16 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use storalloc_proto::v1::AllocationEvent;
-use tokio::sync::{broadcast, watch};
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::{Stream, StreamExt};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::Stream;
 
 #[derive(Clone)]
 struct Ctx {
     engine: EngineHandle,
     metrics: Metrics,
+    /// Ends the event feeds, so a graceful shutdown is not held open.
+    stop: watch::Receiver<bool>,
 }
 
 /// A running dashboard/metrics server; stops when [`HttpServer::stop`] is
@@ -93,7 +95,11 @@ pub async fn serve_http(addr: &str, engine: EngineHandle) -> Result<HttpServer, 
     metrics.prime(&replay);
     let (stop_tx, stop_rx) = watch::channel(false);
     let counter = tokio::spawn(count_outcomes(metrics.clone(), rx, stop_rx.clone()));
-    let ctx = Ctx { engine, metrics };
+    let ctx = Ctx {
+        engine,
+        metrics,
+        stop: stop_rx.clone(),
+    };
     let app = Router::new()
         .route("/", get(index))
         .route("/charts.js", get(charts))
@@ -206,30 +212,50 @@ impl Drop for Follower {
     }
 }
 
+fn to_sse(r: Result<AllocationEvent, broadcast::error::RecvError>) -> Event {
+    match r {
+        Ok(ev) => Event::default().event("allocation").data(
+            serde_json::json!({
+                "seq": ev.seq,
+                "time_unix": ev.time_unix,
+                "allocation": ev.allocation.as_ref().map(json::allocation),
+            })
+            .to_string(),
+        ),
+        // The page reloads the state instead of the missed events.
+        Err(_) => Event::default().event("lagged").data("{}"),
+    }
+}
+
+/// The live feed: every allocation event, until the page goes away, the
+/// engine stops or the server stops.
 async fn events(
     State(ctx): State<Ctx>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Response> {
-    let rx = ctx
+    let mut rx = ctx
         .engine
         .call(|e| e.subscribe())
         .await
         .map_err(unavailable)?;
     ctx.metrics.sse_clients.fetch_add(1, Ordering::Relaxed);
     let follower = Follower(ctx.metrics.sse_clients.clone());
-    let stream = BroadcastStream::new(rx).map(move |r| {
-        let _alive = &follower;
-        Ok(match r {
-            Ok(ev) => Event::default().event("allocation").data(
-                serde_json::json!({
-                    "seq": ev.seq,
-                    "time_unix": ev.time_unix,
-                    "allocation": ev.allocation.as_ref().map(json::allocation),
-                })
-                .to_string(),
-            ),
-            // The page reloads the state instead of the missed events.
-            Err(_) => Event::default().event("lagged").data("{}"),
-        })
+    let (tx, out) = mpsc::channel::<Result<Event, Infallible>>(64);
+    let mut stop = ctx.stop.clone();
+    tokio::spawn(async move {
+        let _alive = follower;
+        loop {
+            let r = tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                _ = tx.closed() => return,
+                r = rx.recv() => r,
+            };
+            if matches!(r, Err(broadcast::error::RecvError::Closed)) {
+                return;
+            }
+            if tx.send(Ok(to_sse(r))).await.is_err() {
+                return;
+            }
+        }
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(ReceiverStream::new(out)).keep_alive(KeepAlive::default()))
 }

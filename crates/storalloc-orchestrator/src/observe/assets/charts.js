@@ -59,7 +59,7 @@
   // width?, labelWidth?, fmtTime?}. Items outside [t0, t1] are clipped.
   function gantt(rows, items, opts) {
     var w = opts.width || 900, lw = opts.labelWidth || 110, rh = 24, top = 4, axis = 22;
-    var t0 = opts.t0, t1 = Math.max(opts.t1, opts.t0 + 1), pw = w - lw - 10;
+    var t0 = opts.t0, t1 = Math.max(opts.t1, opts.t0 + 1), pw = w - lw - 36;
     var fmt = opts.fmtTime || fmtTime;
     var height = top + rows.length * rh + axis;
     function x(t) { return lw + (Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0) * pw; }

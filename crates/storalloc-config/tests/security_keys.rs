@@ -1,0 +1,45 @@
+//! The security extension keys (docs/security.md).
+
+use std::path::PathBuf;
+use storalloc_config::{parse_config, AuthKind};
+
+#[test]
+fn the_security_keys_load() {
+    let c = parse_config(
+        "auth: munge\nadmin_uids: [0, 1500]\nadmin_groups: [hpcadmin, 2000]\nagent_secret_file: /etc/storalloc/agent.secret\n",
+        "c.yml",
+    )
+    .unwrap()
+    .config
+    .security;
+    assert_eq!(c.auth, AuthKind::Munge);
+    assert_eq!(c.admin_uids, vec![0, 1500]);
+    assert_eq!(c.admin_groups, vec!["hpcadmin", "2000"]);
+    assert_eq!(
+        c.agent_secret_file,
+        Some(PathBuf::from("/etc/storalloc/agent.secret"))
+    );
+}
+
+#[test]
+fn without_them_auth_is_none() {
+    let c = parse_config("client_port: 1234\n", "c.yml").unwrap().config;
+    assert_eq!(c.security.auth, AuthKind::None);
+    assert!(c.security.admin_uids.is_empty());
+    assert_eq!(c.security.agent_secret_file, None);
+}
+
+#[test]
+fn bad_values_name_the_file_field_and_value() {
+    for (text, field, value) in [
+        ("auth: kerberos\n", "auth", "kerberos"),
+        ("admin_uids: [1, alice]\n", "admin_uids[1]", "alice"),
+        ("admin_uids: [-3]\n", "admin_uids[0]", "-3"),
+    ] {
+        let e = parse_config(text, "site.yml").unwrap_err().to_string();
+        assert!(
+            e.contains("site.yml") && e.contains(field) && e.contains(value),
+            "{text:?}: {e}"
+        );
+    }
+}
