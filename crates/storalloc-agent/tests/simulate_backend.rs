@@ -67,3 +67,69 @@ fn a_corrupt_state_file_is_reported_with_its_path() {
         .expect("corrupt file must not load");
     assert!(err.to_string().contains("simulate-ault14.json"), "{err}");
 }
+
+mod persistence {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Apply(u64, u32, u64),
+        Release(u64, u32),
+        Restart,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u64..6, 0u32..2, 1u64..4).prop_map(|(a, d, g)| Op::Apply(a, d, g)),
+            2 => (0u64..6, 0u32..2).prop_map(|(a, d)| Op::Release(a, d)),
+            1 => Just(Op::Restart),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 48,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+        /// Whatever the order of applies, releases and restarts, the backend
+        /// holds exactly what a plain map says, and a block keeps its NQN.
+        #[test]
+        fn holdings_follow_a_model_across_restarts(ops in proptest::collection::vec(op(), 1..40)) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut b = persisted(dir.path());
+            let mut model: BTreeMap<(u64, u32), (u64, String)> = BTreeMap::new();
+            for o in ops {
+                match o {
+                    Op::Apply(a, d, g) => {
+                        let r = b.apply(&spec(a, d, g));
+                        match model.get(&(a, d)) {
+                            Some((held, nqn)) if *held == g * 1_000_000_000 => {
+                                prop_assert_eq!(&r.unwrap().nqn, nqn);
+                            }
+                            Some(_) => prop_assert!(r.is_err(), "a different size for a held block"),
+                            None => {
+                                let att = r.unwrap();
+                                model.insert((a, d), (g * 1_000_000_000, att.nqn));
+                            }
+                        }
+                    }
+                    Op::Release(a, d) => {
+                        b.release(a, d).unwrap();
+                        model.remove(&(a, d));
+                    }
+                    Op::Restart => b = persisted(dir.path()),
+                }
+                let held: BTreeMap<_, _> = b
+                    .list_held()
+                    .unwrap()
+                    .into_iter()
+                    .map(|h| ((h.allocation_id, h.disk), (h.capacity_bytes, h.attachment.nqn)))
+                    .collect();
+                prop_assert_eq!(&held, &model);
+            }
+        }
+    }
+}

@@ -13,8 +13,13 @@ fn ok(cmd: &str, args: &[&str]) -> Option<String> {
 }
 
 fn identity(user: &str) -> Option<Identity> {
-    if ok("id", &["-u", user]).is_none() {
+    // useradd locks /etc/passwd, which a parallel test may hold: retry.
+    for _ in 0..20 {
+        if ok("id", &["-u", user]).is_some() {
+            break;
+        }
         let _ = ok("useradd", &["-M", "-s", "/usr/sbin/nologin", user]);
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
     Some(Identity {
         uid: ok("id", &["-u", user])?.parse().ok()?,

@@ -113,3 +113,43 @@ pub fn format_line(line: &str, peer: &str) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::format_line;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_record_shows_component_host_pid_level_target_message_and_fields() {
+        let line = r#"{"ts":"2026-11-21T18:00:00.000Z","component":"server","host":"n1","pid":42,"level":"INFO","target":"storalloc_agent::agent","message":"registered","fields":{"node":3,"host":"n1"}}"#;
+        assert_eq!(
+            format_line(line, "10.0.0.1:5000"),
+            "2026-11-21T18:00:00.000Z server[n1:42]  INFO storalloc_agent::agent: registered host=n1 node=3"
+        );
+    }
+
+    #[test]
+    fn anything_else_is_shown_as_it_came_with_its_peer() {
+        assert_eq!(format_line("hello", "p:1"), "? [p:1] hello");
+        assert_eq!(format_line("[1,2]", "p:1"), "? [p:1] [1,2]");
+        assert_eq!(format_line(r#"{"message":"m"}"#, "p:1"), " ?[:0]       : m");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_lines(s in ".{0,200}") {
+            let _ = format_line(&s, "p");
+        }
+
+        #[test]
+        fn never_panics_on_records_with_odd_values(
+            comp in prop_oneof![Just("1".to_string()), Just("null".to_string()), Just("\"x\"".to_string()), Just("[]".to_string())],
+            pid in prop_oneof![Just("-1".to_string()), Just("1e99".to_string()), Just("\"7\"".to_string()), Just("{}".to_string())],
+            fields in prop_oneof![Just("null".to_string()), Just("{\"a\":[1,{}]}".to_string()), Just("3".to_string())],
+        ) {
+            let line = format!(r#"{{"component":{comp},"pid":{pid},"fields":{fields},"level":{comp}}}"#);
+            let out = format_line(&line, "p");
+            prop_assert!(!out.is_empty());
+        }
+    }
+}

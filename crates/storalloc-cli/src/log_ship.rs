@@ -6,12 +6,13 @@
 //! the server is away, the thread reconnects with backoff.
 
 use serde_json::{json, Map, Value};
+use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -62,20 +63,18 @@ fn hostname() -> String {
 pub fn layer(target: String, component: &str) -> (ShipLayer, ShipGuard) {
     let (tx, rx) = sync_channel(QUEUE);
     let dropped = Arc::new(AtomicU64::new(0));
-    let d = dropped.clone();
+    let layer = ShipLayer {
+        tx: tx.clone(),
+        component: component.to_string(),
+        host: hostname(),
+        pid: std::process::id(),
+        dropped: dropped.clone(),
+    };
+    let tags = json!({"component": layer.component, "host": layer.host, "pid": layer.pid});
     let _ = std::thread::Builder::new()
         .name("storalloc-log-ship".into())
-        .spawn(move || sender(target, rx, d));
-    (
-        ShipLayer {
-            tx: tx.clone(),
-            component: component.to_string(),
-            host: hostname(),
-            pid: std::process::id(),
-            dropped,
-        },
-        ShipGuard { tx },
-    )
+        .spawn(move || sender(target, rx, dropped, tags));
+    (layer, ShipGuard { tx })
 }
 
 fn connect(target: &str) -> Option<TcpStream> {
@@ -86,60 +85,72 @@ fn connect(target: &str) -> Option<TcpStream> {
     Some(s)
 }
 
-/// Never logs through `tracing`: that would feed itself.
-fn sender(target: String, rx: Receiver<Msg>, dropped: Arc<AtomicU64>) {
+/// Never logs through `tracing`: that would feed itself. Lines wait here
+/// (at most `QUEUE`, oldest dropped first) while the server is away, and go
+/// out once it is back.
+fn sender(target: String, rx: Receiver<Msg>, dropped: Arc<AtomicU64>, tags: Value) {
     let mut stream: Option<TcpStream> = None;
     let mut backoff = Duration::from_millis(100);
-    let mut next_try = std::time::Instant::now();
+    let mut next_try = Instant::now();
     let mut reported = 0;
+    let mut pending: VecDeque<String> = VecDeque::new();
     loop {
-        let msg = match rx.recv_timeout(Duration::from_millis(500)) {
+        let first = match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(m) => Some(m),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        if stream.is_none() && std::time::Instant::now() >= next_try {
+        let mut acks = Vec::new();
+        for m in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+        {
+            match m {
+                Msg::Line(l) => pending.push_back(l),
+                Msg::Flush(a) => acks.push(a),
+            }
+        }
+        while pending.len() > QUEUE {
+            pending.pop_front();
+            dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        if stream.is_none() && !pending.is_empty() && Instant::now() >= next_try {
             stream = connect(&target);
             if stream.is_none() {
-                next_try = std::time::Instant::now() + backoff;
+                next_try = Instant::now() + backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             } else {
                 backoff = Duration::from_millis(100);
             }
         }
-        let mut lines = Vec::new();
-        let mut acks = Vec::new();
-        let mut push = |m: Msg| match m {
-            Msg::Line(l) => lines.push(l),
-            Msg::Flush(a) => acks.push(a),
-        };
-        if let Some(m) = msg {
-            push(m);
-        }
-        while let Ok(m) = rx.try_recv() {
-            push(m);
-        }
-        let lost = dropped.load(Ordering::Relaxed);
-        if lost > reported {
-            lines.push(
-                json!({"level": "WARN", "target": "storalloc::log_ship",
-                       "message": format!("{} log line(s) dropped: the log server was slow or away", lost - reported)})
-                .to_string(),
-            );
-            reported = lost;
-        }
         if let Some(s) = stream.as_mut() {
+            let lost = dropped.load(Ordering::Relaxed);
+            if lost > reported {
+                let mut note = tags.clone();
+                note["ts"] = chrono::Utc::now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    .into();
+                note["level"] = "WARN".into();
+                note["target"] = "storalloc::log_ship".into();
+                note["message"] = format!(
+                    "{} log line(s) dropped: the log server was slow or away",
+                    lost - reported
+                )
+                .into();
+                pending.push_back(note.to_string());
+                reported = lost;
+            }
             let mut buf = String::new();
-            for l in &lines {
+            for l in &pending {
                 buf.push_str(l);
                 buf.push('\n');
             }
-            if !buf.is_empty() && s.write_all(buf.as_bytes()).is_err() {
+            if s.write_all(buf.as_bytes()).is_ok() {
+                pending.clear();
+            } else {
+                // Resent after reconnecting (a line may then show twice).
                 stream = None;
-                dropped.fetch_add(lines.len() as u64, Ordering::Relaxed);
             }
-        } else if !lines.is_empty() {
-            dropped.fetch_add(lines.len() as u64, Ordering::Relaxed);
         }
         for a in acks {
             let _ = a.try_send(());

@@ -140,7 +140,17 @@ fn init_logging(verbose: u8, ship: Option<(String, &'static str)>) -> Option<log
     guard
 }
 
+/// Die quietly on a closed stdout (`storalloc status | head`) like other Unix
+/// tools, instead of panicking in `println!`.
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> std::process::ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     VERBOSITY.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
     let _log_ship = init_logging(cli.verbose, log_target(&cli));

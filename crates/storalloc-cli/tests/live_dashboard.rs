@@ -168,15 +168,10 @@ fn the_dashboard_shows_allocations_and_follows_new_ones_live() {
         assert!(Instant::now() < deadline, "the page never opened /events");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let granted_before = metric(&host, "storalloc_requests_total{outcome=\"granted\"}").unwrap();
+    // The engine publishes events before it answers, so the grant is
+    // queued for the page when the client returns; a clean stop sends what
+    // is queued before it closes the feed.
     let new_id = submit(&live, "42", &[]);
-    while metric(&host, "storalloc_requests_total{outcome=\"granted\"}") == Some(granted_before) {
-        assert!(Instant::now() < deadline, "the grant was never counted");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // Events go out in order: one published after the grant marks that the
-    // feed has written it.
-    std::thread::sleep(Duration::from_millis(500));
     live.orchestrator.as_mut().unwrap().terminate();
     let mut dom = String::new();
     open.stdout

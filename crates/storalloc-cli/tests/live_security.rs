@@ -24,8 +24,13 @@ fn ready() -> bool {
         return false;
     }
     for u in ["storalloc-ta", "storalloc-tb"] {
-        if ok("id", &["-u", u]).is_none() {
+        // useradd locks /etc/passwd, which other tests may hold: retry.
+        for _ in 0..20 {
+            if ok("id", &["-u", u]).is_some() {
+                break;
+            }
             let _ = ok("useradd", &["-M", "-s", "/usr/sbin/nologin", u]);
+            std::thread::sleep(Duration::from_millis(100));
         }
         if ok("id", &["-u", u]).is_none() {
             eprintln!("SKIPPED: cannot create the test user {u} (not root?)");

@@ -99,6 +99,67 @@ fn the_log_server_shows_tagged_lines_from_orchestrator_and_server() {
 }
 
 #[test]
+fn a_component_started_before_the_log_server_reconnects_to_it() {
+    let mut live = Live::new(SMALL_SYSTEM, false);
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut cfg = std::fs::read_to_string(&live.config).unwrap();
+    cfg.push_str(&format!("log_forward: true\nlog_server_port: {port}\n"));
+    std::fs::write(&live.config, cfg).unwrap();
+    // Nothing listens yet: the orchestrator starts anyway, and its first
+    // lines wait for the server.
+    live.start_orchestrator();
+    let child = Command::new(BIN)
+        .args(["log-server", "--listen", &addr])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut logsrv = Proc {
+        child,
+        name: "log-server".into(),
+        log: live.dir.path().join("none"),
+    };
+    let out = logsrv.child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    // The sender reconnects (backoff up to 5 s): the early lines and the
+    // later ones (a node registering) arrive.
+    live.start_server();
+    live.wait_nodes_up(1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l)
+                if l.contains(" orchestrator[")
+                    && (l.contains("new node") || l.contains("node registered")) =>
+            {
+                seen.push(l);
+                break;
+            }
+            Ok(l) => seen.push(l),
+            Err(_) => panic!(
+                "no orchestrator line after reconnecting; got:\n{}",
+                seen.join("\n")
+            ),
+        }
+    }
+    assert!(
+        seen.iter()
+            .any(|l| l.contains(" orchestrator[") && l.contains("orchestrator listening")),
+        "the line logged before the log server started arrives: {seen:?}"
+    );
+    logsrv.kill();
+}
+
+#[test]
 fn the_log_server_needs_an_address() {
     let out = Command::new(BIN).arg("log-server").output().unwrap();
     assert!(!out.status.success());

@@ -55,16 +55,16 @@ fn user(name: &str) -> Option<(u32, u32)> {
             run("id", &["-g", name])?.parse().ok()?,
         ))
     };
-    if let Some(i) = ids(name) {
-        return Some(i);
+    // Tests run in parallel and useradd locks /etc/passwd: try a few times.
+    for _ in 0..20 {
+        if let Some(i) = ids(name) {
+            return Some(i);
+        }
+        let _ = run("useradd", &["-M", "-s", "/usr/sbin/nologin", name]);
+        std::thread::sleep(Duration::from_millis(100));
     }
-    // Racing tests may both try; whoever loses finds the user afterwards.
-    let _ = run("useradd", &["-M", "-s", "/usr/sbin/nologin", name]);
-    let got = ids(name);
-    if got.is_none() {
-        eprintln!("SKIPPED: cannot create the test user {name} (not root?)");
-    }
-    got
+    eprintln!("SKIPPED: cannot create the test user {name} (not root?)");
+    None
 }
 
 /// A fresh MUNGE credential made by `user`'s own process.

@@ -94,11 +94,16 @@ fn same_as_event_path(text: &str) -> Result<(), TestCaseError> {
         prop_assert_eq!(Ok(fast), events.clone(), "input:\n{}", text);
     }
     let mut jobs = Vec::new();
-    let whole = storalloc_traces::reader::read_str(text, ReadOptions { skip_invalid: true }, |j| jobs.push(j));
+    let whole = storalloc_traces::reader::read_str(text, ReadOptions { skip_invalid: true }, |j| {
+        jobs.push(j)
+    });
     match events {
         Ok(items) => {
             let summary = whole.map_err(|e| TestCaseError::fail(format!("{e} on\n{text}")))?;
-            let want: Vec<_> = items.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+            let want: Vec<_> = items
+                .iter()
+                .filter_map(|r| r.as_ref().ok().cloned())
+                .collect();
             prop_assert_eq!(&jobs, &want, "input:\n{}", text);
             prop_assert_eq!(summary.jobs_skipped, items.len() - want.len());
         }
