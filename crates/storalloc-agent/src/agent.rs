@@ -8,7 +8,9 @@
 use crate::backend::{BlockSpec, HeldBlock};
 use crate::backoff::Backoff;
 use crate::disks::DiskBackends;
-use std::time::Duration;
+use crate::orphans::PendingOrphans;
+use std::time::{Duration, Instant};
+use storalloc_core::TimeSpan;
 use storalloc_proto::v1 as pb;
 use storalloc_proto::v1::agent_service_client::AgentServiceClient;
 use tokio::sync::{mpsc, watch};
@@ -61,7 +63,14 @@ pub struct AgentOptions {
     pub backoff: Backoff,
     /// Release everything held before the first registration (`--reset`).
     pub reset: bool,
+    /// How long the orchestrator must keep naming a block as an orphan
+    /// before the agent removes it (`--orphan-grace`); zero removes orphans
+    /// right after registering.
+    pub orphan_grace: Duration,
 }
+
+/// The `--orphan-grace` default.
+pub const DEFAULT_ORPHAN_GRACE: Duration = Duration::from_secs(5 * 60);
 
 /// Why one session ended.
 enum SessionEnd {
@@ -85,17 +94,30 @@ pub async fn run_signed(
     opts: AgentOptions,
     agent_key: Option<storalloc_auth::AgentKey>,
     events: Option<mpsc::UnboundedSender<AgentEvent>>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), AgentError> {
+    run_secure(opts, agent_key, None, events, shutdown).await
+}
+
+/// [`run_signed`], over TLS when `tls` is given (`tls_ca_file` and, when the
+/// orchestrator requires agent certificates, `tls_client_cert_file` and
+/// `tls_client_key_file`; docs/security.md, "TLS").
+pub async fn run_secure(
+    opts: AgentOptions,
+    agent_key: Option<storalloc_auth::AgentKey>,
+    tls: Option<storalloc_auth::ClientTls>,
+    events: Option<mpsc::UnboundedSender<AgentEvent>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), AgentError> {
-    let uri = if opts.orchestrator.contains("://") {
-        opts.orchestrator.clone()
-    } else {
-        format!("http://{}", opts.orchestrator)
-    };
-    let endpoint = Endpoint::from_shared(uri).map_err(|e| AgentError::BadAddress {
+    let uri = storalloc_auth::tls::uri_for(&opts.orchestrator, tls.is_some());
+    let bad = |e: tonic::transport::Error| AgentError::BadAddress {
         addr: opts.orchestrator.clone(),
         message: e.to_string(),
-    })?;
+    };
+    let mut endpoint = Endpoint::from_shared(uri).map_err(bad)?;
+    if let Some(t) = &tls {
+        endpoint = endpoint.tls_config(t.config()).map_err(bad)?;
+    }
     let channel = endpoint
         .connect_timeout(Duration::from_secs(2))
         .tcp_nodelay(true)
@@ -116,13 +138,21 @@ pub async fn run_signed(
         }
     }
     let mut backoff = opts.backoff.clone();
+    // Outlives sessions: a re-registration must not restart the grace period.
+    let mut orphans = PendingOrphans::new(opts.orphan_grace);
     loop {
         if *shutdown.borrow() {
             return Ok(());
         }
         let signer = storalloc_auth::AgentSigner::new(agent_key.clone(), &host);
         let mut client = AgentServiceClient::with_interceptor(channel.clone(), signer);
-        match session(&opts, &mut client, &emit, &mut shutdown, &mut backoff).await {
+        let ctx = SessionCtx {
+            emit: &emit,
+            shutdown: &mut shutdown,
+            backoff: &mut backoff,
+            orphans: &mut orphans,
+        };
+        match session(&opts, &mut client, ctx).await {
             SessionEnd::Shutdown => return Ok(()),
             SessionEnd::Broken(error) => {
                 tracing::info!(host = %host, %error, "orchestrator session ended");
@@ -144,15 +174,27 @@ pub async fn run_signed(
     }
 }
 
-async fn session(
+/// What a session borrows from the agent's life across sessions.
+struct SessionCtx<'a, E: Fn(AgentEvent)> {
+    emit: &'a E,
+    shutdown: &'a mut watch::Receiver<bool>,
+    backoff: &'a mut Backoff,
+    orphans: &'a mut PendingOrphans,
+}
+
+async fn session<E: Fn(AgentEvent)>(
     opts: &AgentOptions,
     client: &mut AgentServiceClient<
         tonic::service::interceptor::InterceptedService<Channel, storalloc_auth::AgentSigner>,
     >,
-    emit: &impl Fn(AgentEvent),
-    shutdown: &mut watch::Receiver<bool>,
-    backoff: &mut Backoff,
+    ctx: SessionCtx<'_, E>,
 ) -> SessionEnd {
+    let SessionCtx {
+        emit,
+        shutdown,
+        backoff,
+        orphans,
+    } = ctx;
     let host = opts.node.hostname.clone();
     let held = match opts.backends.list_held() {
         Ok(h) => h,
@@ -171,20 +213,20 @@ async fn session(
     backoff.reset();
     let session_id = reg.session_id.clone();
     tracing::info!(host = %host, node = reg.node_id, held = held_count, orphans = reg.orphans.len(), "registered");
-    for orphan in &reg.orphans {
-        for h in held.iter().filter(|h| h.allocation_id == *orphan) {
-            match opts.backends.remove_orphan(h.clone()).await {
-                Ok(()) => emit(AgentEvent::Released {
-                    hostname: host.clone(),
-                    allocation_id: h.allocation_id,
-                    disk: h.disk,
-                }),
-                Err(e) => {
-                    tracing::warn!(host = %host, allocation = orphan, error = %e, "releasing orphan")
-                }
-            }
+    let newly = orphans.registered(&reg.orphans, &held, Instant::now());
+    if !orphans.grace().is_zero() {
+        for h in newly {
+            tracing::info!(
+                host = %host,
+                allocation = h.allocation_id,
+                disk = h.disk,
+                backend = opts.backends.backend_name(h.disk).unwrap_or("unknown"),
+                grace = %TimeSpan(orphans.grace().as_secs()),
+                "the orchestrator does not know this storage; it is removed after the grace period unless claimed"
+            );
         }
     }
+    remove_due_orphans(opts, orphans, emit).await;
     emit(AgentEvent::Registered {
         hostname: host.clone(),
         node_id: reg.node_id,
@@ -216,7 +258,8 @@ async fn session(
                     .heartbeat(pb::HeartbeatRequest { session_id: session_id.clone() })
                     .await;
                 match hb {
-                    Ok(r) if r.get_ref().known => {}
+                    // Only while the orchestrator knows us is its list of orphans current.
+                    Ok(r) if r.get_ref().known => remove_due_orphans(opts, orphans, emit).await,
                     Ok(_) => return SessionEnd::Broken("the orchestrator no longer knows this session".into()),
                     Err(s) => return SessionEnd::Broken(format!("heartbeat: {}", s.message())),
                 }
@@ -227,7 +270,7 @@ async fn session(
                     Ok(None) => return SessionEnd::Broken("command stream closed".into()),
                     Err(s) => return SessionEnd::Broken(format!("command stream: {}", s.message())),
                 };
-                let result = execute(opts, &session_id, cmd, emit).await;
+                let result = execute(opts, &session_id, cmd, emit, orphans).await;
                 if let Err(s) = client.report_result(result).await {
                     // The orchestrator re-sends commands without a result when
                     // we come back, and apply/release are idempotent.
@@ -238,13 +281,68 @@ async fn session(
     }
 }
 
+/// Removes the orphans whose grace period is over, logging each one. A
+/// failed removal stays pending and is tried again at the next heartbeat.
+async fn remove_due_orphans(
+    opts: &AgentOptions,
+    orphans: &mut PendingOrphans,
+    emit: &impl Fn(AgentEvent),
+) {
+    let host = &opts.node.hostname;
+    for due in orphans.take_due(Instant::now()) {
+        let h = due.held.clone();
+        let backend = opts.backends.backend_name(h.disk).unwrap_or("unknown");
+        let age = TimeSpan(due.age.as_secs());
+        tracing::warn!(
+            host = %host,
+            allocation = h.allocation_id,
+            disk = h.disk,
+            backend,
+            age = %age,
+            capacity_bytes = h.capacity_bytes,
+            "removing orphan storage the orchestrator does not know"
+        );
+        match opts.backends.remove_orphan(h.clone()).await {
+            Ok(()) => emit(AgentEvent::Released {
+                hostname: host.clone(),
+                allocation_id: h.allocation_id,
+                disk: h.disk,
+            }),
+            Err(e) => {
+                tracing::warn!(
+                    host = %host,
+                    allocation = h.allocation_id,
+                    disk = h.disk,
+                    backend,
+                    error = %e,
+                    "removing an orphan failed; trying again at the next heartbeat"
+                );
+                orphans.retry(due, Instant::now());
+            }
+        }
+    }
+}
+
 async fn execute(
     opts: &AgentOptions,
     session_id: &str,
     cmd: pb::AgentCommand,
     emit: &impl Fn(AgentEvent),
+    orphans: &mut PendingOrphans,
 ) -> pb::CommandResult {
     let host = opts.node.hostname.clone();
+    let commanded = match &cmd.kind {
+        Some(pb::agent_command::Kind::Allocate(a)) => Some(a.allocation_id),
+        Some(pb::agent_command::Kind::Release(r)) => Some(r.allocation_id),
+        None => None,
+    };
+    // A command for an allocation means the orchestrator knows it: none of
+    // its blocks is an orphan (a Release removes them its own way).
+    if let Some(id) = commanded {
+        if orphans.claimed(id) > 0 {
+            tracing::info!(host = %host, allocation = id, "the orchestrator claimed storage it had named an orphan; keeping it");
+        }
+    }
     let mut result = pb::CommandResult {
         session_id: session_id.to_string(),
         command_id: cmd.command_id,

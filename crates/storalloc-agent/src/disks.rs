@@ -181,6 +181,11 @@ impl DiskBackends {
         Ok(restored)
     }
 
+    /// The name of the backend serving `disk` (for logs), if the disk exists.
+    pub fn backend_name(&self, disk: u32) -> Option<&'static str> {
+        self.per_disk.get(disk as usize).map(|b| b.name())
+    }
+
     /// Removes a held block the orchestrator does not know.
     pub async fn remove_orphan(&self, held: HeldBlock) -> Result<(), BackendError> {
         let b = self.backend(held.disk)?;

@@ -18,14 +18,16 @@ mod loop_image;
 pub mod node;
 mod nvmet_configfs;
 pub mod nvmet_json;
+pub mod orphans;
 pub mod real_backends;
 pub mod simulate;
 
-pub use agent::{run, run_signed, AgentError, AgentEvent, AgentOptions};
+pub use agent::{run, run_secure, run_signed, AgentError, AgentEvent, AgentOptions};
 pub use backend::{AttachmentInfo, BackendError, BlockSpec, HeldBlock, StorageBackend};
 pub use backend_fs::{FsBackend, FsDisk};
 pub use backend_nvmet::{allocation_nqn, NvmetBackend, NvmetConfig, NvmetDisk, NvmetPort};
 pub use backoff::Backoff;
 pub use disks::{DiskBackends, SetupError};
+pub use orphans::PendingOrphans;
 pub use real_backends::BackendSettings;
 pub use simulate::{SimulateBackend, SimulatedNode};

@@ -116,6 +116,7 @@ fn start_agent(
         backends: DiskBackends::new("ault14", per_disk),
         backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(200)),
         reset: false,
+        orphan_grace: Duration::ZERO,
     };
     let (stop, stop_rx) = watch::channel(false);
     let h = tokio::spawn(async move {

@@ -17,6 +17,7 @@ pub mod munge;
 mod munge_sys;
 mod none;
 pub mod policy;
+pub mod tls;
 
 pub use agent_key::{AgentKey, AgentProof};
 pub use audit::{AuditEvent, AuditLog, AUDIT_FILE};
@@ -24,6 +25,7 @@ pub use interceptors::{AgentSigner, MungeCredentials};
 pub use munge::MungeAuth;
 pub use none::NoneAuth;
 pub use policy::AccessPolicy;
+pub use tls::{ClientTls, ServerTls, TlsFileError};
 
 use std::net::SocketAddr;
 

@@ -121,6 +121,7 @@ pub fn spawn_agents_signed(
             backends,
             backoff: Backoff::default(),
             reset,
+            orphan_grace: storalloc_agent::agent::DEFAULT_ORPHAN_GRACE,
         };
         handles.push(tokio::spawn(storalloc_agent::run_signed(
             opts,

@@ -9,6 +9,7 @@ mod cmd_demo;
 mod cmd_log_server;
 mod cmd_orchestrator;
 mod cmd_server;
+mod cmd_sim_client;
 mod cmd_simulate;
 mod cmd_status;
 mod cmd_system;
@@ -55,6 +56,8 @@ enum Command {
     Traces(cmd_traces::TracesCmd),
     /// Replay a job trace through the scheduling core in a discrete-event simulation.
     Simulate(cmd_simulate::SimulateArgs),
+    /// Replay a job trace against a live orchestrator and summarise the outcome.
+    SimClient(cmd_sim_client::SimClientArgs),
     /// Run the orchestrator: the live scheduler service clients and storage servers talk to.
     Orchestrator(cmd_orchestrator::OrchestratorCmdArgs),
     /// Run the storage-server agent for a host of a system file.
@@ -92,6 +95,7 @@ fn log_source(c: &Command) -> (&'static str, Option<std::path::PathBuf>) {
         Command::Demo(_) => ("demo", None),
         Command::Bench(_) => ("bench", None),
         Command::Simulate(_) => ("simulate", None),
+        Command::SimClient(a) => ("sim-client", a.at.config.clone()),
         _ => ("storalloc", None),
     }
 }
@@ -159,6 +163,7 @@ fn main() -> std::process::ExitCode {
         Command::Config(c) => cmd_config::run(c),
         Command::Traces(c) => cmd_traces::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),
+        Command::SimClient(a) => cmd_sim_client::run(a),
         Command::Orchestrator(a) => cmd_orchestrator::run(a),
         Command::Server(a) => cmd_server::run(a),
         Command::Client(a) => cmd_client::run(a),

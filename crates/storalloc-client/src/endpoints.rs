@@ -1,6 +1,7 @@
 //! `endpoints.json`, which the orchestrator writes into its state dir once
 //! it has bound its ports (port 0 picks free ones):
-//! `{"client": "127.0.0.1:NNNN", "server": "127.0.0.1:MMMM"}`.
+//! `{"client": "127.0.0.1:NNNN", "server": "127.0.0.1:MMMM"}`, plus
+//! `"tls": true` when both ports are served over TLS.
 
 use crate::ClientError;
 use serde::Deserialize;
@@ -13,6 +14,10 @@ pub struct Endpoints {
     pub client: String,
     /// AgentService.
     pub server: String,
+    /// Both ports speak TLS: connect with `https://` and the config's
+    /// `tls_ca_file`.
+    #[serde(default)]
+    pub tls: bool,
 }
 
 /// `path` is either the file or the state dir that holds `endpoints.json`.
@@ -64,6 +69,7 @@ mod tests {
         let want = Endpoints {
             client: "127.0.0.1:1".into(),
             server: "127.0.0.1:2".into(),
+            tls: false,
         };
         assert_eq!(read_endpoints(dir.path()).unwrap(), want);
         assert_eq!(read_endpoints(&f).unwrap(), want);

@@ -14,6 +14,7 @@ mod retry;
 
 pub use endpoints::{read_endpoints, wait_for_endpoints, Endpoints};
 pub use retry::RetryPolicy;
+pub use storalloc_auth::ClientTls;
 
 use std::time::Duration;
 use storalloc_auth::MungeCredentials;
@@ -94,20 +95,46 @@ fn retryable(s: &tonic::Status) -> bool {
     )
 }
 
+/// The status message followed by its causes: a refused TLS certificate
+/// hides under a bare "transport error".
+fn with_causes(s: &tonic::Status) -> String {
+    let mut m = s.message().to_string();
+    let mut src = std::error::Error::source(s);
+    while let Some(e) = src {
+        let e_text = e.to_string();
+        if !m.contains(&e_text) {
+            m.push_str(&format!(": {e_text}"));
+        }
+        src = e.source();
+    }
+    m
+}
+
 impl Client {
     /// A client for the orchestrator at `addr` (`host:port` or `http://…`).
     /// Connects lazily; the first call waits for the orchestrator as long as
     /// `policy` allows.
     pub fn new(addr: &str, policy: RetryPolicy) -> Result<Client, ClientError> {
-        let uri = if addr.contains("://") {
-            addr.to_string()
-        } else {
-            format!("http://{addr}")
-        };
-        let endpoint = Endpoint::from_shared(uri).map_err(|e| ClientError::BadAddress {
+        Client::with_tls(addr, policy, None)
+    }
+
+    /// [`Client::new`] over TLS when `tls` is given: `host:port` then means
+    /// `https://host:port` and the orchestrator's certificate must be signed
+    /// by the CA in `tls` (docs/security.md, "TLS").
+    pub fn with_tls(
+        addr: &str,
+        policy: RetryPolicy,
+        tls: Option<&ClientTls>,
+    ) -> Result<Client, ClientError> {
+        let uri = storalloc_auth::tls::uri_for(addr, tls.is_some());
+        let bad = |e: tonic::transport::Error| ClientError::BadAddress {
             addr: addr.to_string(),
             message: e.to_string(),
-        })?;
+        };
+        let mut endpoint = Endpoint::from_shared(uri).map_err(bad)?;
+        if let Some(t) = tls {
+            endpoint = endpoint.tls_config(t.config()).map_err(bad)?;
+        }
         let channel = endpoint
             .connect_timeout(Duration::from_secs(2))
             .tcp_nodelay(true)
@@ -152,7 +179,7 @@ impl Client {
                         return Err(ClientError::Unreachable {
                             addr: self.addr.clone(),
                             after: waited,
-                            message: s.message().to_string(),
+                            message: with_causes(&s),
                         });
                     }
                     tracing::debug!(op, error = %s.message(), "orchestrator unreachable, retrying");

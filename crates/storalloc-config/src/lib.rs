@@ -15,5 +15,5 @@ pub mod yaml;
 
 pub use config::{load_config, parse_config, Config, LoadedConfig, Transport};
 pub use error::ConfigError;
-pub use security::{AuthKind, SecurityConfig};
+pub use security::{AuthKind, SecurityConfig, TlsConfig};
 pub use system::{load_system, parse_system, LoadedSystem};

@@ -270,21 +270,12 @@ fn sweep(
     }
     events.sort_unstable();
 
-    let mut dirty_disks: Vec<u32> = Vec::new();
-    let mut dirty_nodes: Vec<u32> = Vec::new();
+    let mut dirty = Dirty::default();
     let mut cur_t: Option<i64> = None;
     for (gen, &(t, kind, idx)) in events.iter().enumerate() {
         if cur_t != Some(t) {
             if let Some(ct) = cur_t {
-                flush(
-                    ct,
-                    &mut global,
-                    &mut disks,
-                    &mut nodes,
-                    &mut dirty_disks,
-                    &mut dirty_nodes,
-                    sink,
-                )?;
+                flush(ct, &mut global, &mut disks, &mut nodes, &mut dirty, sink)?;
             }
             cur_t = Some(t);
         }
@@ -326,7 +317,7 @@ fn sweep(
             }
             if !dt.dirty {
                 dt.dirty = true;
-                dirty_disks.push(p.disk);
+                dirty.disks.push(p.disk);
             }
             let nt = &mut nodes[n];
             if nt.mark != gen {
@@ -341,21 +332,13 @@ fn sweep(
                 }
                 if !nt.dirty {
                     nt.dirty = true;
-                    dirty_nodes.push(n as u32);
+                    dirty.nodes.push(n as u32);
                 }
             }
         }
     }
     if let Some(ct) = cur_t {
-        flush(
-            ct,
-            &mut global,
-            &mut disks,
-            &mut nodes,
-            &mut dirty_disks,
-            &mut dirty_nodes,
-            sink,
-        )?;
+        flush(ct, &mut global, &mut disks, &mut nodes, &mut dirty, sink)?;
     }
 
     global.settle(last);
@@ -402,14 +385,20 @@ fn sweep(
     Ok(())
 }
 
+/// The disks and nodes changed at the current instant.
+#[derive(Default)]
+struct Dirty {
+    disks: Vec<u32>,
+    nodes: Vec<u32>,
+}
+
 /// Emits the state after every change at time `t`.
 fn flush(
     t: i64,
     global: &mut Track,
     disks: &mut [Track],
     nodes: &mut [Track],
-    dirty_disks: &mut Vec<u32>,
-    dirty_nodes: &mut Vec<u32>,
+    dirty: &mut Dirty,
     sink: &mut dyn SeriesSink,
 ) -> io::Result<()> {
     let ts = Timestamp(t);
@@ -417,14 +406,14 @@ fn flush(
         global.dirty = false;
         sink.global(ts, global.used, global.count)?;
     }
-    dirty_disks.sort_unstable();
-    dirty_nodes.sort_unstable();
-    for d in dirty_disks.drain(..) {
+    dirty.disks.sort_unstable();
+    dirty.nodes.sort_unstable();
+    for d in dirty.disks.drain(..) {
         let dt = &mut disks[d as usize];
         dt.dirty = false;
         sink.disk(ts, d, dt.used, dt.count)?;
     }
-    for n in dirty_nodes.drain(..) {
+    for n in dirty.nodes.drain(..) {
         let nt = &mut nodes[n as usize];
         nt.dirty = false;
         sink.node(ts, n, nt.count)?;

@@ -36,6 +36,14 @@ fn ts(t: Option<Timestamp>) -> String {
     }
 }
 
+/// `<which>_split_requests_{count,gb,duration,duration_s}`.
+fn split_group(w: &mut String, which: &str, count: u64, bytes: u128, secs: u64) {
+    let _ = writeln!(w, "{which}_split_requests_count: {count}");
+    let _ = writeln!(w, "{which}_split_requests_gb: {}", gb128(bytes));
+    let _ = writeln!(w, "{which}_split_requests_duration: '{}'", span(secs));
+    let _ = writeln!(w, "{which}_split_requests_duration_s: {secs}");
+}
+
 pub fn render(m: &Metrics, config: &SchedulerConfig, workload: &Workload) -> String {
     let mut o = String::with_capacity(4096 + m.nodes.len() * 512);
     let w = &mut o;
@@ -69,50 +77,24 @@ pub fn render(m: &Metrics, config: &SchedulerConfig, workload: &Workload) -> Str
     let _ = writeln!(w, "tt_allocated_gb: {}", gb128(m.allocated_bytes));
     let _ = writeln!(w, "tt_deallocated_gb: {}", gb128(m.deallocated_bytes));
     let _ = writeln!(w, "split_requests_count: {}", m.split_requests_count);
-    let _ = writeln!(
+    split_group(
         w,
-        "alloc_split_requests_count: {}",
-        m.alloc_split_requests_count
-    );
-    let _ = writeln!(
-        w,
-        "alloc_split_requests_gb: {}",
-        gb128(m.alloc_split_requests_bytes)
-    );
-    let _ = writeln!(
-        w,
-        "alloc_split_requests_duration: '{}'",
-        span(m.alloc_split_requests_duration_s)
-    );
-    let _ = writeln!(
-        w,
-        "alloc_split_requests_duration_s: {}",
-        m.alloc_split_requests_duration_s
+        "alloc",
+        m.alloc_split_requests_count,
+        m.alloc_split_requests_bytes,
+        m.alloc_split_requests_duration_s,
     );
     let _ = writeln!(
         w,
         "failed_split_requests_count: {}",
         m.failed_split_requests_count
     );
-    let _ = writeln!(
+    split_group(
         w,
-        "refused_split_requests_count: {}",
-        m.refused_split_requests_count
-    );
-    let _ = writeln!(
-        w,
-        "refused_split_requests_gb: {}",
-        gb128(m.refused_split_requests_bytes)
-    );
-    let _ = writeln!(
-        w,
-        "refused_split_requests_duration: '{}'",
-        span(m.refused_split_requests_duration_s)
-    );
-    let _ = writeln!(
-        w,
-        "refused_split_requests_duration_s: {}",
-        m.refused_split_requests_duration_s
+        "refused",
+        m.refused_split_requests_count,
+        m.refused_split_requests_bytes,
+        m.refused_split_requests_duration_s,
     );
     let _ = writeln!(w, "delayed_requests_count: {}", m.delayed_requests_count);
     let _ = writeln!(

@@ -87,23 +87,33 @@ fn y_axis(out: &mut String, ymax: f64, label: &str) {
     );
 }
 
-/// Step lines over `[t0, t1]`: each series holds `values[i]` over the i-th
-/// of its equal time slices.
-pub fn step_chart(t0: i64, t1: i64, series: &[(&str, Vec<f64>)], y_label: &str) -> String {
-    let ymax = nice_max(
+fn series_max(series: &[(&str, Vec<f64>)]) -> f64 {
+    nice_max(
         series
             .iter()
             .flat_map(|s| s.1.iter().copied())
             .fold(0.0, f64::max),
-    );
-    let pw = W - LEFT - RIGHT;
-    let ph = H - TOP - BOTTOM;
+    )
+}
+
+/// The opening tag and the y axis.
+fn open_svg(ymax: f64, y_label: &str) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img">"#
     );
     y_axis(&mut out, ymax, y_label);
+    out
+}
+
+/// Step lines over `[t0, t1]`: each series holds `values[i]` over the i-th
+/// of its equal time slices.
+pub fn step_chart(t0: i64, t1: i64, series: &[(&str, Vec<f64>)], y_label: &str) -> String {
+    let ymax = series_max(series);
+    let pw = W - LEFT - RIGHT;
+    let ph = H - TOP - BOTTOM;
+    let mut out = open_svg(ymax, y_label);
     let span = (t1 - t0).max(1);
     for k in 0..=4 {
         let x = LEFT + pw * k as f64 / 4.0;
@@ -149,22 +159,10 @@ pub fn bar_chart(
     y_label: &str,
     ymax: Option<f64>,
 ) -> String {
-    let ymax = ymax.unwrap_or_else(|| {
-        nice_max(
-            series
-                .iter()
-                .flat_map(|s| s.1.iter().copied())
-                .fold(0.0, f64::max),
-        )
-    });
+    let ymax = ymax.unwrap_or_else(|| series_max(series));
     let pw = W - LEFT - RIGHT;
     let ph = H - TOP - BOTTOM;
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img">"#
-    );
-    y_axis(&mut out, ymax, y_label);
+    let mut out = open_svg(ymax, y_label);
     let groups = labels.len().max(1) as f64;
     let gw = pw / groups;
     let bw = (gw * 0.8) / series.len().max(1) as f64;

@@ -65,6 +65,9 @@ pub enum OrchestratorError {
     /// The security settings do not allow this bind (see docs/security.md).
     #[error("{0}")]
     Insecure(String),
+    /// The TLS certificate and key cannot be used together.
+    #[error("TLS (tls_cert_file, tls_key_file, tls_client_ca_file): {0}")]
+    Tls(String),
 }
 
 /// A running orchestrator.
@@ -76,6 +79,7 @@ pub struct Orchestrator {
     engine_thread: Option<std::thread::JoinHandle<()>>,
     stop_tx: watch::Sender<bool>,
     servers: Vec<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    tls: bool,
 }
 
 async fn bind(host: &str, port: u16, what: &'static str) -> Result<TcpListener, OrchestratorError> {
@@ -121,11 +125,15 @@ fn advertised(a: SocketAddr) -> SocketAddr {
     }
 }
 
-fn write_endpoints(dir: &Path, ep: &Endpoints) -> Result<(), OrchestratorError> {
-    let body = serde_json::json!({
+fn write_endpoints(dir: &Path, ep: &Endpoints, tls: bool) -> Result<(), OrchestratorError> {
+    let mut body = serde_json::json!({
         "client": ep.client.to_string(),
         "server": ep.server.to_string(),
     });
+    // Only said when on, so the file stays as it was without TLS.
+    if tls {
+        body["tls"] = serde_json::Value::Bool(true);
+    }
     let path = dir.join(ENDPOINTS_FILE);
     let tmp = dir.join(format!("{ENDPOINTS_FILE}.tmp"));
     let io = |error| OrchestratorError::Io {
@@ -160,6 +168,30 @@ pub fn read_endpoints(state_dir: &Path) -> Result<Endpoints, String> {
     })
 }
 
+/// The gRPC server builders for the client port and the agent port.
+fn builders(
+    tls: Option<&storalloc_auth::ServerTls>,
+) -> Result<(tonic::transport::Server, tonic::transport::Server), OrchestratorError> {
+    let plain = tonic::transport::Server::builder;
+    let Some(t) = tls else {
+        return Ok((plain(), plain()));
+    };
+    // The key not matching the certificate shows up here.
+    let bad = |e: tonic::transport::Error| {
+        let mut m = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            m.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        OrchestratorError::Tls(m)
+    };
+    Ok((
+        plain().tls_config(t.client_port()).map_err(bad)?,
+        plain().tls_config(t.agent_port()).map_err(bad)?,
+    ))
+}
+
 impl Orchestrator {
     /// Opens the state directory (recovering what it holds), binds both
     /// ports, writes `endpoints.json` and starts serving.
@@ -173,6 +205,18 @@ impl Orchestrator {
         opts: OrchestratorOptions,
         security: Security,
     ) -> Result<Orchestrator, OrchestratorError> {
+        Self::start_tls(opts, security, None).await
+    }
+
+    /// [`Orchestrator::start_secure`], serving both ports over TLS when `tls`
+    /// is given (docs/security.md, "TLS").
+    pub async fn start_tls(
+        opts: OrchestratorOptions,
+        security: Security,
+        tls: Option<storalloc_auth::ServerTls>,
+    ) -> Result<Orchestrator, OrchestratorError> {
+        // Checked before anything is opened or bound.
+        let (client_builder, agent_builder) = builders(tls.as_ref())?;
         let store = SqliteStore::open(&opts.state_dir)?;
         let _ = std::fs::remove_file(opts.state_dir.join(ENDPOINTS_FILE));
         let store: Box<dyn StateStore> = Box::new(store);
@@ -220,7 +264,7 @@ impl Orchestrator {
         let stopped = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let client_srv = tonic::transport::Server::builder()
+        let client_srv = client_builder
             .add_service(ClientServiceServer::new(SecureClient {
                 inner: ClientApi {
                     engine: handle.clone(),
@@ -234,7 +278,7 @@ impl Orchestrator {
                 guard: guard.clone(),
             }))
             .serve_with_incoming_shutdown(incoming(client_l), stopped(stop_rx.clone()));
-        let agent_srv = tonic::transport::Server::builder()
+        let agent_srv = agent_builder
             .add_service(AgentServiceServer::new(SecureAgent {
                 inner: AgentApi {
                     engine: handle.clone(),
@@ -243,10 +287,12 @@ impl Orchestrator {
             }))
             .serve_with_incoming_shutdown(incoming(server_l), stopped(stop_rx));
         let servers = vec![tokio::spawn(client_srv), tokio::spawn(agent_srv)];
-        write_endpoints(&opts.state_dir, &endpoints)?;
+        write_endpoints(&opts.state_dir, &endpoints, tls.is_some())?;
         tracing::info!(
             client = %endpoints.client,
             server = %endpoints.server,
+            tls = tls.is_some(),
+            agent_certs_required = tls.as_ref().is_some_and(|t| t.requires_agent_certs()),
             state_dir = %opts.state_dir.display(),
             strategy = %opts.engine.scheduler.strategy,
             "orchestrator listening"
@@ -259,11 +305,17 @@ impl Orchestrator {
             engine_thread: Some(engine_thread),
             stop_tx,
             servers,
+            tls: tls.is_some(),
         })
     }
 
     pub fn endpoints(&self) -> Endpoints {
         self.endpoints
+    }
+
+    /// Are both ports served over TLS?
+    pub fn tls(&self) -> bool {
+        self.tls
     }
 
     /// A handle on the engine, for in-process users such as the dashboard.
