@@ -44,7 +44,12 @@ impl PendingOrphans {
     /// names, or that are no longer held, leave; newly named blocks start
     /// their grace period `now`; the others keep their start. Returns the
     /// newly pending blocks.
-    pub fn registered(&mut self, named: &[u64], held: &[HeldBlock], now: Instant) -> Vec<HeldBlock> {
+    pub fn registered(
+        &mut self,
+        named: &[u64],
+        held: &[HeldBlock],
+        now: Instant,
+    ) -> Vec<HeldBlock> {
         let named: BTreeSet<u64> = named.iter().copied().collect();
         let wanted: BTreeMap<(u64, u32), &HeldBlock> = held
             .iter()

@@ -1,6 +1,7 @@
 //! The agent against a scripted orchestrator (a fake AgentService on
-//! loopback): registration with what it holds, orphans, command execution
-//! and results, unknown commands, re-registration and reconnection.
+//! loopback): registration with what it holds, orphans and their grace
+//! period, command execution and results, unknown commands, re-registration
+//! and reconnection.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,12 @@ struct Script {
     results: Vec<pb::CommandResult>,
     heartbeats: u32,
     orphans_next: Vec<u64>,
+    /// Named as orphans at every registration (after `orphans_next`).
+    orphans_always: Vec<u64>,
     unknown_sessions: bool,
+    /// Every heartbeat says the session is unknown, so the agent registers
+    /// again at each one.
+    forget_sessions: bool,
     commands: Option<mpsc::Sender<Result<pb::AgentCommand, Status>>>,
 }
 
@@ -37,11 +43,13 @@ impl AgentService for Fake {
     ) -> Result<Response<pb::RegisterResponse>, Status> {
         let mut s = self.0.lock().unwrap();
         s.registers.push(r.into_inner());
+        let mut orphans = std::mem::take(&mut s.orphans_next);
+        orphans.extend(s.orphans_always.iter().copied());
         Ok(Response::new(pb::RegisterResponse {
             node_id: 3,
             session_id: format!("session-{}", s.registers.len()),
             heartbeat_interval_s: 1,
-            orphans: std::mem::take(&mut s.orphans_next),
+            orphans,
         }))
     }
 
@@ -51,7 +59,7 @@ impl AgentService for Fake {
     ) -> Result<Response<pb::HeartbeatResponse>, Status> {
         let mut s = self.0.lock().unwrap();
         s.heartbeats += 1;
-        let known = !std::mem::take(&mut s.unknown_sessions);
+        let known = !std::mem::take(&mut s.unknown_sessions) && !s.forget_sessions;
         Ok(Response::new(pb::HeartbeatResponse { known }))
     }
 
@@ -104,6 +112,14 @@ fn start_agent(
     addr: SocketAddr,
     backend: Arc<SimulateBackend>,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    start_agent_with_grace(addr, backend, Duration::ZERO)
+}
+
+fn start_agent_with_grace(
+    addr: SocketAddr,
+    backend: Arc<SimulateBackend>,
+    orphan_grace: Duration,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let per_disk: Vec<Arc<dyn StorageBackend>> = vec![backend.clone(), backend];
     let opts = AgentOptions {
         orchestrator: addr.to_string(),
@@ -116,7 +132,7 @@ fn start_agent(
         backends: DiskBackends::new("ault14", per_disk),
         backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(200)),
         reset: false,
-        orphan_grace: Duration::ZERO,
+        orphan_grace,
     };
     let (stop, stop_rx) = watch::channel(false);
     let h = tokio::spawn(async move {
@@ -126,7 +142,7 @@ fn start_agent(
 }
 
 async fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..500 {
+    for _ in 0..1500 {
         if let Some(v) = f() {
             return v;
         }
@@ -260,8 +276,26 @@ async fn announces_holdings_executes_commands_and_answers_unknown_ones() {
     stop_agent(stop, agent).await;
 }
 
+fn held_ids(backend: &SimulateBackend) -> Vec<u64> {
+    backend
+        .list_held()
+        .unwrap()
+        .iter()
+        .map(|h| h.allocation_id)
+        .collect()
+}
+
+/// Waits until the fake has answered `n` more heartbeats than now.
+async fn heartbeats_pass(fake: &Fake, n: u32) {
+    let from = fake.0.lock().unwrap().heartbeats;
+    until("heartbeats", || {
+        (fake.0.lock().unwrap().heartbeats >= from + n).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn releases_the_orphans_the_orchestrator_names() {
+async fn with_no_grace_period_orphans_are_released_right_after_registering() {
     let dir = tempfile::tempdir().unwrap();
     let backend = backend_holding(dir.path(), &[(7, 0, 1), (8, 1, 1)]);
     let fake = Fake::default();
@@ -281,6 +315,79 @@ async fn releases_the_orphans_the_orchestrator_names() {
     // Persisted: a backend reopened over the same dir agrees.
     let reopened = SimulateBackend::open(dir.path(), sim_node()).unwrap();
     assert_eq!(reopened.list_held().unwrap().len(), 1);
+    stop_agent(stop, agent).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphans_are_kept_during_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = backend_holding(dir.path(), &[(7, 0, 1), (8, 1, 1)]);
+    let fake = Fake::default();
+    fake.0.lock().unwrap().orphans_always = vec![7];
+    let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let (stop, agent) = start_agent_with_grace(addr, backend.clone(), Duration::from_secs(3600));
+    until("registration", || {
+        fake.0.lock().unwrap().registers.first().cloned()
+    })
+    .await;
+    // Every heartbeat checks the grace period; an hour has not passed.
+    heartbeats_pass(&fake, 3).await;
+    assert_eq!(held_ids(&backend), vec![7, 8]);
+    stop_agent(stop, agent).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphan_claimed_by_an_allocate_is_kept_and_the_others_go_after_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = backend_holding(dir.path(), &[(7, 0, 1), (8, 1, 1), (9, 1, 2)]);
+    let fake = Fake::default();
+    fake.0.lock().unwrap().orphans_next = vec![7, 8];
+    let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let (stop, agent) = start_agent_with_grace(addr, backend.clone(), Duration::from_secs(2));
+    // The orchestrator re-adopts 7 (e.g. it caught up with its records).
+    send(&fake, allocate(1, 7, 0, 1)).await;
+    let r = result_of(&fake, 1).await;
+    assert_eq!(r.code(), pb::ResultCode::Ok);
+    assert_eq!(r.attachment.unwrap().nqn, backend.nqn(7, 0));
+    until("orphan 8 removed after the grace period", || {
+        (held_ids(&backend) == vec![7, 9]).then_some(())
+    })
+    .await;
+    // 7 is past the grace period too, had it stayed an orphan.
+    heartbeats_pass(&fake, 2).await;
+    assert_eq!(held_ids(&backend), vec![7, 9]);
+    let reopened = SimulateBackend::open(dir.path(), sim_node()).unwrap();
+    assert_eq!(held_ids(&reopened), vec![7, 9]);
+    stop_agent(stop, agent).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grace_period_runs_across_registrations_and_ends_when_no_longer_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = backend_holding(dir.path(), &[(7, 0, 1), (8, 1, 1)]);
+    let fake = Fake::default();
+    {
+        let mut s = fake.0.lock().unwrap();
+        // 7 only at the first registration, 8 at every one; the agent
+        // registers again at each heartbeat (about every second), more
+        // often than the grace period.
+        s.orphans_next = vec![7];
+        s.orphans_always = vec![8];
+        s.forget_sessions = true;
+    }
+    let (addr, _srv) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let (stop, agent) = start_agent_with_grace(addr, backend.clone(), Duration::from_secs(3));
+    // Were the period restarted at each registration, 8 would stay forever.
+    until("orphan 8 removed", || {
+        (!held_ids(&backend).contains(&8)).then_some(())
+    })
+    .await;
+    assert!(
+        fake.0.lock().unwrap().registers.len() >= 3,
+        "registered again within the grace period"
+    );
+    // 7 was named together with 8 and would have gone with it.
+    assert_eq!(held_ids(&backend), vec![7]);
     stop_agent(stop, agent).await;
 }
 

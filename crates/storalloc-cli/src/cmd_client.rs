@@ -64,7 +64,27 @@ impl OrchestratorArgs {
 
     pub async fn client(&self, policy: RetryPolicy) -> anyhow::Result<Client> {
         let addr = self.resolve(Service::Client).await?;
-        Ok(Client::new(&addr, policy)?)
+        let tls = self.tls()?;
+        Ok(Client::with_tls(&addr, policy, tls.as_ref())?)
+    }
+
+    /// The TLS settings of the config given with `-c` (`tls_ca_file`, and
+    /// for agents `tls_client_cert_file`/`tls_client_key_file`). Refuses to
+    /// go without when `endpoints.json` says the orchestrator speaks TLS.
+    pub fn tls(&self) -> anyhow::Result<Option<storalloc_client::ClientTls>> {
+        let tls = crate::security_setup::client_tls_from(self.config.as_deref())?;
+        if tls.is_none() && self.orchestrator.is_none() {
+            if let Some(p) = &self.endpoints {
+                if storalloc_client::read_endpoints(p).is_ok_and(|e| e.tls) {
+                    bail!(
+                        "{}: the orchestrator speaks TLS (\"tls\": true): give a config with \
+                         tls_ca_file with -c (see docs/security.md)",
+                        p.display()
+                    );
+                }
+            }
+        }
+        Ok(tls)
     }
 }
 

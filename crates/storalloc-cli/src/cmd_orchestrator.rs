@@ -57,7 +57,8 @@ pub fn run(a: OrchestratorCmdArgs) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     rt.block_on(async move {
         let security = crate::security_setup::orchestrator_security(&cfg)?;
-        let orch = Orchestrator::start_secure(opts, security)
+        let tls = crate::security_setup::orchestrator_tls(&cfg)?;
+        let orch = Orchestrator::start_tls(opts, security, tls)
             .await
             .with_context(|| {
                 format!(
@@ -73,6 +74,9 @@ pub fn run(a: OrchestratorCmdArgs) -> anyhow::Result<ExitCode> {
             state_dir.display(),
             cfg.sched_strategy
         );
+        if orch.tls() {
+            println!("storalloc orchestrator: both ports use TLS");
+        }
         let http_at = a.http.clone().or_else(|| cfg.http_endpoint());
         let http = match http_at.filter(|h| h != "off") {
             Some(at) => {

@@ -7,7 +7,8 @@ use anyhow::{bail, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use storalloc_agent::{AgentEvent, AgentOptions, Backoff, DiskBackends};
+use std::time::Duration;
+use storalloc_agent::{AgentEvent, AgentOptions, BackendSettings, Backoff, DiskBackends};
 use storalloc_core::{Node, System};
 use tokio::sync::{mpsc, watch};
 
@@ -38,6 +39,8 @@ pub struct ServerArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub storage: crate::server_options::StorageOptions,
 }
 
 fn default_state_dir() -> PathBuf {
@@ -81,6 +84,17 @@ pub fn pick_hosts(
 
 type AgentTasks = Vec<tokio::task::JoinHandle<Result<(), storalloc_agent::AgentError>>>;
 
+/// How the agents of one process keep their storage; the same for every host.
+pub struct AgentStorage<'a> {
+    /// Every disk uses the simulate backend.
+    pub simulate: bool,
+    pub state_dir: Option<&'a Path>,
+    /// Release everything held before registering.
+    pub reset: bool,
+    pub backend: &'a BackendSettings,
+    pub orphan_grace: Duration,
+}
+
 /// Starts one agent task per node; returns their handles.
 pub fn spawn_agents(
     nodes: &[Node],
@@ -92,40 +106,55 @@ pub fn spawn_agents(
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<AgentTasks> {
     let unsigned = None;
+    let storage = AgentStorage {
+        simulate,
+        state_dir,
+        reset,
+        backend: &BackendSettings::default(),
+        orphan_grace: storalloc_agent::agent::DEFAULT_ORPHAN_GRACE,
+    };
     spawn_agents_signed(
         nodes,
         orchestrator,
-        (simulate, state_dir, reset),
+        storage,
         unsigned,
+        None,
         events,
         shutdown,
     )
 }
 
 /// [`spawn_agents`] whose agents sign their calls with the cluster's agent
-/// secret (docs/security.md).
+/// secret and connect over TLS when `tls` is given (docs/security.md).
 pub fn spawn_agents_signed(
     nodes: &[Node],
     orchestrator: &str,
-    (simulate, state_dir, reset): (bool, Option<&Path>, bool),
+    storage: AgentStorage<'_>,
     agent_key: Option<storalloc_auth::AgentKey>,
+    tls: Option<storalloc_auth::ClientTls>,
     events: Option<mpsc::UnboundedSender<AgentEvent>>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<AgentTasks> {
     let mut handles = Vec::with_capacity(nodes.len());
     for node in nodes {
-        let backends = DiskBackends::for_node(node, simulate, state_dir)?;
+        let backends = DiskBackends::for_node_with(
+            node,
+            storage.simulate,
+            storage.state_dir,
+            storage.backend,
+        )?;
         let opts = AgentOptions {
             orchestrator: orchestrator.to_string(),
-            node: storalloc_agent::node::describe(node, simulate),
+            node: storalloc_agent::node::describe(node, storage.simulate),
             backends,
             backoff: Backoff::default(),
-            reset,
-            orphan_grace: storalloc_agent::agent::DEFAULT_ORPHAN_GRACE,
+            reset: storage.reset,
+            orphan_grace: storage.orphan_grace,
         };
-        handles.push(tokio::spawn(storalloc_agent::run_signed(
+        handles.push(tokio::spawn(storalloc_agent::run_secure(
             opts,
             agent_key.clone(),
+            tls.clone(),
             events.clone(),
             shutdown.clone(),
         )));
@@ -185,6 +214,15 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
     let system = loaded.system;
     let nodes = pick_hosts(&system, a.host.as_deref(), a.all_hosts, &a.system)?;
     let state_dir = a.state_dir.clone().unwrap_or_else(default_state_dir);
+    let backend = a.storage.backend_settings();
+    let ignored = a.storage.nvmet_flags_given();
+    if a.simulate && !ignored.is_empty() {
+        tracing::warn!(
+            "{} ha{} no effect with --simulate",
+            ignored.join(", "),
+            if ignored.len() == 1 { "s" } else { "ve" }
+        );
+    }
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("creating the state dir {}", state_dir.display()))?;
     runtime()?.block_on(async move {
@@ -192,11 +230,19 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
         let agent_key = crate::security_setup::agent_key_from(a.at.config.as_deref())?;
+        let tls = a.at.tls()?;
         let handles = spawn_agents_signed(
             &nodes,
             &addr,
-            (a.simulate, Some(&state_dir), a.reset),
+            AgentStorage {
+                simulate: a.simulate,
+                state_dir: Some(&state_dir),
+                reset: a.reset,
+                backend: &backend,
+                orphan_grace: a.storage.orphan_grace,
+            },
             agent_key,
+            tls,
             Some(ev_tx),
             &stop_rx,
         )?;

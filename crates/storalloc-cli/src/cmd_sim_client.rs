@@ -87,10 +87,7 @@ struct Summary {
 
 pub fn run(a: SimClientArgs) -> anyhow::Result<ExitCode> {
     if !(a.speedup.is_finite() && a.speedup > 0.0) {
-        bail!(
-            "--speedup: expected a positive number, got {}",
-            a.speedup
-        );
+        bail!("--speedup: expected a positive number, got {}", a.speedup);
     }
     if a.concurrency == 0 {
         bail!("--concurrency: expected at least 1");
@@ -172,7 +169,9 @@ fn plan(
         .map(|(index, job_id, r)| Planned {
             index,
             job_id,
-            offset: Duration::from_secs_f64(r.earliest_start.since(origin).secs() as f64 / a.speedup),
+            offset: Duration::from_secs_f64(
+                r.earliest_start.since(origin).secs() as f64 / a.speedup,
+            ),
             capacity: r.capacity,
             // The orchestrator works in whole seconds; never ask for zero.
             duration: TimeSpan(((r.duration.secs() as f64 / a.speedup).round() as u64).max(1)),

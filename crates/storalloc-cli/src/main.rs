@@ -19,6 +19,7 @@ mod cmd_traces_inspect;
 mod cmd_traces_synth;
 mod log_ship;
 mod security_setup;
+mod server_options;
 
 use clap::{Parser, Subcommand};
 

@@ -4,7 +4,9 @@
 use anyhow::{bail, Context};
 use std::path::Path;
 use std::sync::Arc;
-use storalloc_auth::{AccessPolicy, AgentKey, Authenticator, MungeAuth, NoneAuth};
+use storalloc_auth::{
+    AccessPolicy, AgentKey, Authenticator, ClientTls, MungeAuth, NoneAuth, ServerTls,
+};
 use storalloc_config::{AuthKind, Config, SecurityConfig};
 use storalloc_orchestrator::service::Security;
 
@@ -51,4 +53,46 @@ pub fn agent_key_from(config: Option<&Path>) -> anyhow::Result<Option<AgentKey>>
     };
     let loaded = storalloc_config::load_config(path)?;
     agent_key(&loaded.config.security)
+}
+
+/// The orchestrator's TLS (`tls_cert_file`, `tls_key_file`,
+/// `tls_client_ca_file`); `None`: plain HTTP/2.
+pub fn orchestrator_tls(cfg: &Config) -> anyhow::Result<Option<ServerTls>> {
+    let t = &cfg.security.tls;
+    match (&t.cert_file, &t.key_file) {
+        (Some(cert), Some(key)) => Ok(Some(ServerTls::from_files(
+            cert,
+            key,
+            t.client_ca_file.as_deref(),
+        )?)),
+        (Some(_), None) => bail!("tls_cert_file is set but tls_key_file is not"),
+        (None, Some(_)) => bail!("tls_key_file is set but tls_cert_file is not"),
+        (None, None) if t.client_ca_file.is_some() => bail!(
+            "tls_client_ca_file is set but tls_cert_file and tls_key_file are not: \
+             agent certificates are checked only over TLS"
+        ),
+        (None, None) => Ok(None),
+    }
+}
+
+/// A client's or agent's TLS (`tls_ca_file`, `tls_client_cert_file`,
+/// `tls_client_key_file`) from the config at `config`, if any.
+pub fn client_tls_from(config: Option<&Path>) -> anyhow::Result<Option<ClientTls>> {
+    let Some(path) = config else {
+        return Ok(None);
+    };
+    let loaded = storalloc_config::load_config(path)?;
+    let t = &loaded.config.security.tls;
+    match &t.ca_file {
+        Some(ca) => Ok(Some(ClientTls::from_files(
+            ca,
+            t.client_cert_file.as_deref(),
+            t.client_key_file.as_deref(),
+        )?)),
+        None if t.client_cert_file.is_some() || t.client_key_file.is_some() => bail!(
+            "{}: tls_client_cert_file and tls_client_key_file need tls_ca_file",
+            path.display()
+        ),
+        None => Ok(None),
+    }
 }

@@ -84,6 +84,7 @@ pub struct Client {
     client: ClientServiceClient<Svc>,
     admin: AdminServiceClient<Svc>,
     policy: RetryPolicy,
+    tls: bool,
 }
 
 /// Transport-level failures worth retrying; anything else is the
@@ -149,6 +150,7 @@ impl Client {
             admin: AdminServiceClient::with_interceptor(channel, MungeCredentials::from_env())
                 .max_decoding_message_size(MAX_MESSAGE),
             policy,
+            tls: tls.is_some(),
         })
     }
 
@@ -161,6 +163,20 @@ impl Client {
 
     pub fn addr(&self) -> &str {
         &self.addr
+    }
+
+    /// What a plain HTTP/2 client sees when the orchestrator expects a TLS
+    /// handshake (a protocol error or a dropped connection) gets a hint.
+    fn tls_hint(&self, mut message: String) -> String {
+        let looks_like_tls = ["protocol error", "broken pipe", "connection reset"]
+            .iter()
+            .any(|m| message.contains(m));
+        if !self.tls && looks_like_tls {
+            message.push_str(
+                " (does the orchestrator use TLS? then set tls_ca_file; see docs/security.md)",
+            );
+        }
+        message
     }
 
     async fn call<T, F, Fut>(&self, op: &'static str, mut f: F) -> Result<T, ClientError>
@@ -179,7 +195,7 @@ impl Client {
                         return Err(ClientError::Unreachable {
                             addr: self.addr.clone(),
                             after: waited,
-                            message: with_causes(&s),
+                            message: self.tls_hint(with_causes(&s)),
                         });
                     }
                     tracing::debug!(op, error = %s.message(), "orchestrator unreachable, retrying");
@@ -189,8 +205,8 @@ impl Client {
                     return Err(ClientError::Rejected {
                         op,
                         code: s.code(),
-                        message: s.message().to_string(),
-                    })
+                        message: self.tls_hint(s.message().to_string()),
+                    });
                 }
             }
         }

@@ -77,7 +77,7 @@ pub struct Config {
     /// files name machines that may not run a log server.
     pub log_forward: bool,
     /// Extension: `auth`, `admin_uids`, `admin_groups`, `agent_secret_file`
-    /// (docs/security.md).
+    /// and the `tls_*` files (docs/security.md).
     pub security: crate::security::SecurityConfig,
 }
 

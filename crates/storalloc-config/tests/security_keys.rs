@@ -43,3 +43,29 @@ fn bad_values_name_the_file_field_and_value() {
         );
     }
 }
+
+#[test]
+fn the_tls_keys_load_and_default_to_off() {
+    let c = parse_config(
+        "tls_cert_file: /t/server.pem\ntls_key_file: /t/server.key\ntls_client_ca_file: /t/ca.pem\n\
+         tls_ca_file: /t/ca.pem\ntls_client_cert_file: /t/agent.pem\ntls_client_key_file: /t/agent.key\n",
+        "c.yml",
+    )
+    .unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let t = c.config.security.tls;
+    let p = |s: &str| Some(PathBuf::from(s));
+    assert_eq!(t.cert_file, p("/t/server.pem"));
+    assert_eq!(t.key_file, p("/t/server.key"));
+    assert_eq!(t.client_ca_file, p("/t/ca.pem"));
+    assert_eq!(t.ca_file, p("/t/ca.pem"));
+    assert_eq!(t.client_cert_file, p("/t/agent.pem"));
+    assert_eq!(t.client_key_file, p("/t/agent.key"));
+
+    let off = parse_config("client_port: 1234\n", "c.yml").unwrap().config;
+    assert_eq!(off.security.tls, storalloc_config::TlsConfig::default());
+    let e = parse_config("tls_ca_file: ''\n", "site.yml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("site.yml") && e.contains("tls_ca_file"), "{e}");
+}

@@ -5,17 +5,18 @@
 //! orchestrator runs, and lets `advance` reclaim allocations as they end.
 //! [`metrics`] turns the run into the original's `output.yml` figures,
 //! [`series`] into CSV time series and [`report`] into a self-contained
-//! `report.html`. Same inputs and seed give byte-identical outputs.
+//! `report.html` drawn with the dashboard's charts (`storalloc-charts`).
+//! Same inputs and seed give byte-identical outputs.
 
 pub mod engine;
 pub mod input;
 pub mod metrics;
 pub mod output_yaml;
 pub mod report;
+pub mod report_data;
 pub mod series;
 pub mod simulate;
 pub mod summary;
-pub mod svg;
 
 pub use engine::{run, Outcome, Record, RunOptions, SimError};
 pub use input::{SimJob, Workload};

@@ -1,42 +1,106 @@
-//! `report.html`: one self-contained page (inline CSS and SVG, no scripts,
-//! no external resources) per run, and a comparison page for `--strategy all`.
+//! `report.html`: one self-contained page per run, and a comparison page
+//! for `--strategy all`. The charts are drawn in the browser by the same
+//! builders as the orchestrator's live dashboard (`storalloc-charts`,
+//! inlined), from the run's data in an inline JSON block
+//! ([`crate::report_data`]); the page loads nothing.
 
 use crate::metrics::Metrics;
+use crate::report_data::{self, Gantt};
 use crate::series::{gb, gb128, Downsampled};
 use crate::summary::Summary;
-use crate::svg::{bar_chart, escape, step_chart};
+use serde_json::Value;
 use std::fmt::Write as _;
-use storalloc_core::Bytes;
+use storalloc_charts::{script_json, CHARTS_JS};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:960px}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}h2{margin-top:1.6em}";
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}h2{margin-top:1.6em}\
+.chart{overflow-x:auto}";
 
-fn page(title: &str, body: &str) -> String {
+const NOSCRIPT: &str = "<noscript><p><strong>The charts need JavaScript</strong> \
+(inlined in this file; nothing is loaded). The figures are in the tables, \
+and the full time series in <code>usage.csv</code>, <code>disks.csv</code> and \
+<code>nodes.csv</code>.</p></noscript>";
+
+/// Shared by both pages: parses the data block and offers `put`.
+const RENDER_PRELUDE: &str = r#"var C = window.StorallocCharts;
+document.getElementById("charts-css").textContent = C.css;
+var D = JSON.parse(document.getElementById("report-data").textContent);
+function put(id, svg) { var e = document.getElementById(id); if (e) e.innerHTML = svg; }
+function utc(t) { return new Date(t * 1000).toISOString().slice(0, 16).replace("T", " "); }
+function pct(v) { return Math.round(v) + "%"; }
+"#;
+
+const RENDER_RUN: &str = r##"var W = 900;
+put("chart-used", C.lineChart([{name: "used", points: D.used_bytes}],
+  {width: W, step: true, fmtX: utc, fmtY: C.fmtBytes}));
+put("chart-allocations", C.lineChart([{name: "allocations", points: D.allocations}],
+  {width: W, step: true, fmtX: utc}));
+var disks = D.disks.map(function (d) { return d.label; });
+put("chart-disk-utilisation", C.barChart(disks, [
+  {name: "mean %", values: D.disks.map(function (d) { return d.mean_utilisation * 100; })},
+  {name: "max %", values: D.disks.map(function (d) { return d.max_utilisation * 100; })}],
+  {width: W, yMax: 100, fmtY: pct}));
+put("chart-disk-allocations", C.barChart(disks, [
+  {name: "mean", values: D.disks.map(function (d) { return d.mean_allocations; })},
+  {name: "max", values: D.disks.map(function (d) { return d.max_allocations; })}], {width: W}));
+put("chart-node-allocations", C.barChart(D.nodes.map(function (n) { return n.label; }), [
+  {name: "mean", values: D.nodes.map(function (n) { return n.mean_allocations; })},
+  {name: "max", values: D.nodes.map(function (n) { return n.max_allocations; })}], {width: W}));
+var g = D.gantt, t0 = Infinity, t1 = -Infinity;
+var items = g.items.map(function (it) {
+  t0 = Math.min(t0, it[2]); t1 = Math.max(t1, it[3]);
+  return {row: it[1], start: it[2], end: it[3], id: it[0], label: "#" + it[0],
+    title: "request " + it[0] + ": " + C.fmtBytes(it[4]) + ", " + utc(it[2]) + " to " + utc(it[3])};
+});
+if (items.length) {
+  put("chart-gantt", C.gantt(D.disks.map(function (d, i) { return {key: i, label: d.label}; }), items,
+    {t0: t0, t1: t1, width: W, fmtTime: utc}));
+}
+"##;
+
+const RENDER_COMPARISON: &str = r#"var W = 900;
+function each(key) { return D.runs.map(function (r) { return {name: r.strategy, points: r[key]}; }); }
+put("chart-used", C.lineChart(each("used_bytes"), {width: W, step: true, legend: true, fmtX: utc, fmtY: C.fmtBytes}));
+put("chart-allocations", C.lineChart(each("allocations"), {width: W, step: true, legend: true, fmtX: utc}));
+put("chart-utilisation", C.barChart(D.runs.map(function (r) { return r.strategy; }), [
+  {name: "mean %", values: D.runs.map(function (r) { return r.mean_utilisation * 100; })},
+  {name: "max %", values: D.runs.map(function (r) { return r.max_utilisation * 100; })}],
+  {width: W, yMax: 100, fmtY: pct}));
+"#;
+
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(title: &str, body: &str, data: &Value, render: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head>\n<body>\n<h1>{}</h1>\n{body}\n</body></html>\n",
-        escape(title),
-        escape(title)
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
+<style>{STYLE}</style><style id=\"charts-css\"></style></head>\n<body>\n<h1>{t}</h1>\n{NOSCRIPT}\n{body}\n\
+<script type=\"application/json\" id=\"report-data\">{data}</script>\n\
+<script>\n{CHARTS_JS}</script>\n<script>\n(function () {{\n\"use strict\";\n{RENDER_PRELUDE}{render}}})();\n</script>\n\
+</body></html>\n",
+        t = escape(title),
+        data = script_json(&data.to_string()),
     )
+}
+
+fn chart(b: &mut String, id: &str, heading: &str, note: &str) {
+    let _ = write!(
+        b,
+        "<h2>{heading}</h2>{note}<div class=\"chart\" id=\"{id}\"></div>"
+    );
 }
 
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-fn used_gb(c: &Downsampled) -> Vec<f64> {
-    c.slices
-        .iter()
-        .map(|s| s.0 as f64 / Bytes::GB as f64)
-        .collect()
-}
-
-fn allocs(c: &Downsampled) -> Vec<f64> {
-    c.slices.iter().map(|s| s.1 as f64).collect()
-}
-
 /// The report of one run.
-pub fn run_page(title: &str, m: &Metrics, chart: &Downsampled) -> String {
+pub fn run_page(title: &str, m: &Metrics, series: &Downsampled, gantt: &Gantt) -> String {
     let mut b = String::new();
     let _ = write!(
         b,
@@ -60,75 +124,48 @@ pub fn run_page(title: &str, m: &Metrics, chart: &Downsampled) -> String {
         m.sim_first_ts.map(|t| t.to_string()).unwrap_or_default(),
         m.sim_last_ts.map(|t| t.to_string()).unwrap_or_default(),
     );
-    let _ = write!(
-        b,
-        "<h2>Used capacity over time</h2><p>Peak of each of {} time slices; full resolution in <code>usage.csv</code>.</p>{}",
-        chart.slices.len(),
-        step_chart(chart.t0, chart.t1, &[("used GB", used_gb(chart))], "used GB")
+    let slices = format!(
+        "<p>Peak of each of {} time slices; full resolution in <code>usage.csv</code>.</p>",
+        series.slices.len()
     );
-    let _ = write!(
-        b,
-        "<h2>Concurrent allocations over time</h2>{}",
-        step_chart(
-            chart.t0,
-            chart.t1,
-            &[("allocations", allocs(chart))],
-            "allocations"
+    chart(&mut b, "chart-used", "Used capacity over time", &slices);
+    chart(
+        &mut b,
+        "chart-allocations",
+        "Concurrent allocations over time",
+        "",
+    );
+    chart(
+        &mut b,
+        "chart-disk-utilisation",
+        "Per-disk capacity utilisation",
+        "",
+    );
+    chart(
+        &mut b,
+        "chart-disk-allocations",
+        "Per-disk concurrent allocations",
+        "",
+    );
+    chart(
+        &mut b,
+        "chart-node-allocations",
+        "Per-node concurrent allocations",
+        "",
+    );
+    let shown = if gantt.shown < gantt.granted {
+        format!(
+            "<p>The first {} of {} granted allocations, one bar per block on each disk.</p>",
+            gantt.shown, gantt.granted
         )
-    );
-    let mut labels = Vec::new();
-    let (mut mean_u, mut max_u, mut mean_a, mut max_a) = (vec![], vec![], vec![], vec![]);
-    for n in &m.nodes {
-        for d in &n.disks {
-            labels.push(format!("n{}d{}", n.id, d.id));
-            mean_u.push(d.mean_capacity_utilisation * 100.0);
-            max_u.push(d.max_cap_utilisation * 100.0);
-            mean_a.push(d.mean_nb_alloc);
-            max_a.push(d.max_nb_alloc as f64);
-        }
-    }
-    let _ = write!(
-        b,
-        "<h2>Per-disk capacity utilisation</h2>{}",
-        bar_chart(
-            &labels,
-            &[("mean %", mean_u), ("max %", max_u)],
-            "% of capacity",
-            Some(100.0)
+    } else {
+        format!(
+            "<p>All {} granted allocations, one bar per block on each disk.</p>",
+            gantt.granted
         )
-    );
-    let _ = write!(
-        b,
-        "<h2>Per-disk concurrent allocations</h2>{}",
-        bar_chart(
-            &labels,
-            &[("mean", mean_a), ("max", max_a)],
-            "allocations",
-            None
-        )
-    );
-    let node_labels: Vec<String> = m
-        .nodes
-        .iter()
-        .map(|n| format!("{} ({})", n.id, n.hostname))
-        .collect();
-    let _ = write!(
-        b,
-        "<h2>Per-node concurrent allocations</h2>{}",
-        bar_chart(
-            &node_labels,
-            &[
-                ("mean", m.nodes.iter().map(|n| n.mean_nb_alloc).collect()),
-                (
-                    "max",
-                    m.nodes.iter().map(|n| n.max_nb_alloc as f64).collect()
-                ),
-            ],
-            "allocations",
-            None
-        )
-    );
-    page(title, &b)
+    };
+    chart(&mut b, "chart-gantt", "Allocations per disk", &shown);
+    page(title, &b, &report_data::run(m, series, gantt), RENDER_RUN)
 }
 
 /// The comparison page of `--strategy all`.
@@ -154,45 +191,18 @@ pub fn comparison_page(title: &str, runs: &[(Summary, &Metrics, &Downsampled)]) 
         );
     }
     b.push_str("</table>");
-    if let Some((_, _, c0)) = runs.first() {
-        let used: Vec<(&str, Vec<f64>)> = runs
-            .iter()
-            .map(|(s, _, c)| (s.strategy.as_str(), used_gb(c)))
-            .collect();
-        let _ = write!(
-            b,
-            "<h2>Used capacity over time</h2>{}",
-            step_chart(c0.t0, c0.t1, &used, "used GB")
-        );
-        let al: Vec<(&str, Vec<f64>)> = runs
-            .iter()
-            .map(|(s, _, c)| (s.strategy.as_str(), allocs(c)))
-            .collect();
-        let _ = write!(
-            b,
-            "<h2>Concurrent allocations over time</h2>{}",
-            step_chart(c0.t0, c0.t1, &al, "allocations")
-        );
-        let labels: Vec<String> = runs.iter().map(|(s, _, _)| s.strategy.clone()).collect();
-        let _ = write!(
-            b,
-            "<h2>Capacity utilisation by strategy</h2>{}",
-            bar_chart(
-                &labels,
-                &[
-                    (
-                        "mean %",
-                        runs.iter().map(|r| r.0.mean_utilisation * 100.0).collect()
-                    ),
-                    (
-                        "max %",
-                        runs.iter().map(|r| r.0.max_utilisation * 100.0).collect()
-                    ),
-                ],
-                "% of capacity",
-                Some(100.0)
-            )
-        );
-    }
-    page(title, &b)
+    chart(&mut b, "chart-used", "Used capacity over time", "");
+    chart(
+        &mut b,
+        "chart-allocations",
+        "Concurrent allocations over time",
+        "",
+    );
+    chart(
+        &mut b,
+        "chart-utilisation",
+        "Capacity utilisation by strategy",
+        "",
+    );
+    page(title, &b, &report_data::comparison(runs), RENDER_COMPARISON)
 }

@@ -192,6 +192,11 @@ impl Downsampled {
         }
     }
 
+    /// The state after the last change: (used bytes, allocations).
+    pub fn last(&self) -> (u64, u32) {
+        self.carry
+    }
+
     /// Completes the series; call once after the sweep.
     pub fn finish(&mut self) {
         let last = self.slices.len() - 1;

@@ -5,6 +5,7 @@ use crate::input::Workload;
 use crate::metrics::{self, Metrics};
 use crate::output_yaml;
 use crate::report;
+use crate::report_data::{Gantt, GANTT_MAX_ALLOCATIONS};
 use crate::series::{CsvSink, Downsampled, NullSink};
 use crate::summary::Summary;
 use std::path::Path;
@@ -61,7 +62,12 @@ pub fn simulate(
         let title = format!("storalloc simulation: {}", config.strategy);
         write(
             &dir.join("report.html"),
-            &report::run_page(&title, &metrics, &chart),
+            &report::run_page(
+                &title,
+                &metrics,
+                &chart,
+                &Gantt::of(&rec, GANTT_MAX_ALLOCATIONS),
+            ),
         )?;
     }
     Ok(RunOutput {

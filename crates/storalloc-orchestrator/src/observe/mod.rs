@@ -13,9 +13,9 @@ pub mod terminal;
 pub use http::{serve_http, HttpServer};
 pub use metrics::{latency_histogram, Metrics, OUTCOMES};
 
-/// The embedded chart builders (`window.StorallocCharts`): inline this in
-/// any HTML page, e.g. the simulator's report, for the same charts.
-pub const CHARTS_JS: &str = include_str!("assets/charts.js");
+/// The chart builders (`window.StorallocCharts`), from `storalloc-charts`,
+/// which the simulator's report inlines too.
+pub use storalloc_charts::CHARTS_JS;
 
 /// The dashboard page's template (see `http.rs` for the placeholders).
 pub(crate) const DASHBOARD_HTML: &str = include_str!("assets/dashboard.html");

@@ -216,7 +216,7 @@ impl Orchestrator {
         tls: Option<storalloc_auth::ServerTls>,
     ) -> Result<Orchestrator, OrchestratorError> {
         // Checked before anything is opened or bound.
-        let (client_builder, agent_builder) = builders(tls.as_ref())?;
+        let (mut client_builder, mut agent_builder) = builders(tls.as_ref())?;
         let store = SqliteStore::open(&opts.state_dir)?;
         let _ = std::fs::remove_file(opts.state_dir.join(ENDPOINTS_FILE));
         let store: Box<dyn StateStore> = Box::new(store);

@@ -100,7 +100,7 @@
   }
 
   // Step/line chart: series = [{name, points: [[x, y], ...], cls?}];
-  // opts = {width?, height?, fmtX?, fmtY?, step?}.
+  // opts = {width?, height?, fmtX?, fmtY?, step?, legend?}.
   function lineChart(series, opts) {
     opts = opts || {};
     var w = opts.width || 700, h = opts.height || 240, l = 60, r = 10, t = 10, b = 24;
@@ -131,6 +131,56 @@
       out.push('<polyline class="sc-series sc-s' + i + " " + esc(s.cls || "") + '" fill="none" points="' +
         pts.join(" ") + '"><title>' + esc(s.name) + "</title></polyline>");
     });
+    if (opts.legend) legend(out, series, l);
+    out.push("</svg>");
+    return out.join("");
+  }
+
+  // One swatch and name per series along the top edge (sc-s<i> colours).
+  function legend(out, series, x) {
+    series.forEach(function (s, i) {
+      out.push('<rect class="sc-swatch sc-f' + i + '" x="' + x + '" y="0" width="10" height="10"/>' +
+        '<text class="sc-axis" x="' + (x + 14) + '" y="9">' + esc(s.name) + "</text>");
+      x += 24 + 7 * String(s.name).length;
+    });
+  }
+
+  // Grouped vertical bars, one group per label and one bar per series:
+  // labels = [string], series = [{name, values: [number]}];
+  // opts = {width?, height?, yMax?, fmtY?}. A legend is drawn for 2+ series.
+  function barChart(labels, series, opts) {
+    opts = opts || {};
+    var w = opts.width || 700, h = opts.height || 260, l = 60, r = 10, t = 16, b = 60;
+    var ys = [0];
+    series.forEach(function (s) { s.values.forEach(function (v) { ys.push(v); }); });
+    var y1 = opts.yMax || Math.max.apply(null, ys);
+    if (!(y1 > 0)) y1 = 1;
+    var fy = opts.fmtY || function (v) { return String(Math.round(v * 10) / 10); };
+    var pw = w - l - r, ph = h - t - b, gw = pw / Math.max(labels.length, 1);
+    var bw = Math.max(gw * 0.8 / Math.max(series.length, 1), 0.5);
+    var every = Math.max(1, Math.ceil(labels.length / 40));
+    function Y(v) { return t + (1 - Math.min(v, y1) / y1) * ph; }
+    var out = ['<svg class="sc-barchart" xmlns="http://www.w3.org/2000/svg" width="' + w + '" height="' + h +
+      '" viewBox="0 0 ' + w + " " + h + '">'];
+    ticks(0, y1, 4).forEach(function (v) {
+      out.push('<line class="sc-tick" x1="' + l + '" x2="' + (w - r) + '" y1="' + Y(v) + '" y2="' + Y(v) + '"/>');
+      out.push('<text class="sc-axis" x="' + (l - 4) + '" y="' + (Y(v) + 4) + '" text-anchor="end">' + esc(fy(v)) + "</text>");
+    });
+    labels.forEach(function (label, g) {
+      var gx = l + g * gw + gw * 0.1;
+      series.forEach(function (s, i) {
+        var v = Number(s.values[g]) || 0, y = Y(v);
+        out.push('<rect class="sc-bar sc-f' + i + '" x="' + (gx + i * bw).toFixed(2) + '" y="' + y.toFixed(1) +
+          '" width="' + bw.toFixed(2) + '" height="' + (t + ph - y).toFixed(1) + '"><title>' +
+          esc(label + " " + s.name + ": " + fy(v)) + "</title></rect>");
+      });
+      if (g % every === 0) {
+        var lx = (gx + gw * 0.4).toFixed(1), ly = t + ph + 12;
+        out.push('<text class="sc-axis" x="' + lx + '" y="' + ly + '" text-anchor="end" transform="rotate(-40 ' +
+          lx + " " + ly + ')">' + esc(label) + "</text>");
+      }
+    });
+    if (series.length > 1) legend(out, series, l);
     out.push("</svg>");
     return out.join("");
   }
@@ -142,10 +192,12 @@
     ".sc-tick{stroke:#ccd;stroke-width:1}.sc-now{stroke:#c43c3c;stroke-width:2}" +
     ".sc-item rect{fill:#4a78b5}.sc-item.reserved rect{fill:#9bb7dd}.sc-item.ended rect{fill:#a9a9a9}" +
     ".sc-item.cancelled rect,.sc-item.failed rect{fill:#d08080}" +
-    ".sc-series{stroke-width:2}.sc-s0{stroke:#4a78b5}.sc-s1{stroke:#c43c3c}.sc-s2{stroke:#3a8f5c}.sc-s3{stroke:#d9a21b}";
+    ".sc-series{stroke-width:2}.sc-s0{stroke:#4a78b5}.sc-s1{stroke:#c43c3c}.sc-s2{stroke:#3a8f5c}.sc-s3{stroke:#d9a21b}" +
+    ".sc-s4{stroke:#8a5cb5}.sc-s5{stroke:#4ab5b0}.sc-f0{fill:#4a78b5}.sc-f1{fill:#c43c3c}.sc-f2{fill:#3a8f5c}" +
+    ".sc-f3{fill:#d9a21b}.sc-f4{fill:#8a5cb5}.sc-f5{fill:#4ab5b0}";
 
   root.StorallocCharts = {
     esc: esc, fmtBytes: fmtBytes, fmtTime: fmtTime,
-    capacityBars: capacityBars, gantt: gantt, lineChart: lineChart, css: css
+    capacityBars: capacityBars, gantt: gantt, lineChart: lineChart, barChart: barChart, css: css
   };
 })(typeof window !== "undefined" ? window : this);

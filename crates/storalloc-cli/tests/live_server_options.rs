@@ -1,0 +1,120 @@
+//! `storalloc server`'s storage options: bad values are refused before
+//! anything starts, and the nvmet settings reach the target's configuration
+//! tree (a plain directory laid out like `/sys/kernel/config/nvmet`, so no
+//! root or kernel module is needed).
+
+mod live_support;
+use live_support::*;
+
+use std::path::Path;
+
+fn server_refuses(live: &Live, extra: &[&str], names: &[&str]) {
+    let mut cmd = assert_cmd::Command::cargo_bin("storalloc").unwrap();
+    cmd.args(["server", "-s", live.system.to_str().unwrap(), "--simulate"])
+        .args(["--orchestrator", "127.0.0.1:1"])
+        .args(extra);
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+    for n in names {
+        assert!(err.contains(n), "{extra:?}: the message names {n}: {err}");
+    }
+    // Refused while parsing: nothing was created.
+    assert!(!live.agent_dir().exists());
+}
+
+#[test]
+fn bad_storage_options_are_refused_naming_flag_and_value() {
+    let live = Live::new(SMALL_SYSTEM, false);
+    server_refuses(
+        &live,
+        &["--nvmet-transport", "fc"],
+        &["--nvmet-transport", "'fc'", "tcp", "rdma"],
+    );
+    server_refuses(
+        &live,
+        &["--nvmet-listen", "storage-1.example"],
+        &[
+            "--nvmet-listen",
+            "storage-1.example",
+            "not an IPv4 or IPv6 address",
+        ],
+    );
+    server_refuses(
+        &live,
+        &["--nvmet-port-base", "0"],
+        &["--nvmet-port-base", "'0'"],
+    );
+    server_refuses(
+        &live,
+        &["--orphan-grace", "a while"],
+        &["--orphan-grace", "a while", "invalid duration"],
+    );
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn nvmet_flags_reach_the_exported_ports() {
+    let mut live = Live::new("", false);
+    let configfs = live.dir.path().join("configfs/nvmet");
+    for g in ["subsystems", "ports", "hosts"] {
+        std::fs::create_dir_all(configfs.join(g)).unwrap();
+    }
+    let backing = live.dir.path().join("backing");
+    std::fs::create_dir_all(&backing).unwrap();
+    let system = format!(
+        "hosts:\n  - hostname: nv1\n    ipv4: 127.0.0.1\n    network_bw: 12.5\n    disks:\n\
+         \x20     - capacity: 1 GB\n        write_bandwidth: 2.0\n        read_bandwidth: 3.0\n\
+         \x20       backend: nvmet\n        mount: {}\n",
+        backing.display()
+    );
+    std::fs::write(&live.system, system).unwrap();
+    live.start_orchestrator();
+
+    let log = live.dir.path().join("nvmet-server.log");
+    let f = std::fs::File::create(&log).unwrap();
+    let child = std::process::Command::new(BIN)
+        .args(["server", "--endpoints", &live.endpoints_arg()])
+        .args(["-s", live.system.to_str().unwrap()])
+        .args(["--state-dir", live.agent_dir().to_str().unwrap()])
+        .args(["--nvmet-configfs", configfs.to_str().unwrap()])
+        .args(["--nvmet-transport", "rdma", "--nvmet-listen", "127.0.0.2"])
+        .args(["--nvmet-port-base", "5100", "--nvmet-buffered-io=false"])
+        .stdout(f.try_clone().unwrap())
+        .stderr(f)
+        .spawn()
+        .unwrap();
+    live.servers.push(Proc {
+        child,
+        name: "nvmet".into(),
+        log,
+    });
+    live.wait_nodes_up(1);
+
+    let (code, json, all) = live.client(&["-s", "500MB", "-t", "1:00:00"]);
+    assert_eq!(code, 0, "{all}\n{}", live.servers[0].log_text());
+    let a = json.unwrap();
+    let att = &a["placements"][0]["attachment"];
+    assert_eq!(att["type"], "nvme", "{a:#}");
+    assert_eq!(att["port"], 5100, "{a:#}");
+    // Clients are told the host's ipv4, not the listen address.
+    let connect = att["connect_command"].as_str().unwrap();
+    assert!(
+        connect.contains("-t rdma -a 127.0.0.1 -s 5100"),
+        "{connect}"
+    );
+
+    let port = configfs.join("ports/5100");
+    assert_eq!(read(&port.join("addr_trtype")), "rdma");
+    assert_eq!(read(&port.join("addr_traddr")), "127.0.0.2");
+    assert_eq!(read(&port.join("addr_trsvcid")), "5100");
+    let nqn = att["nqn"].as_str().unwrap();
+    let ns = configfs.join("subsystems").join(nqn).join("namespaces/1");
+    assert_eq!(read(&ns.join("buffered_io")), "0");
+}
