@@ -208,7 +208,12 @@ async fn session<E: Fn(AgentEvent)>(
     };
     let reg = match client.register(req).await {
         Ok(r) => r.into_inner(),
-        Err(s) => return SessionEnd::Broken(format!("register: {}", s.message())),
+        Err(s) => {
+            return SessionEnd::Broken(format!(
+                "register: {}",
+                storalloc_auth::tls::status_with_causes(&s)
+            ))
+        }
     };
     backoff.reset();
     let session_id = reg.session_id.clone();
@@ -220,7 +225,7 @@ async fn session<E: Fn(AgentEvent)>(
                 host = %host,
                 allocation = h.allocation_id,
                 disk = h.disk,
-                backend = opts.backends.backend_name(h.disk).unwrap_or("unknown"),
+                backend = %opts.backends.backend_name(h.disk).unwrap_or("unknown"),
                 grace = %TimeSpan(orphans.grace().as_secs()),
                 "the orchestrator does not know this storage; it is removed after the grace period unless claimed"
             );
@@ -297,7 +302,7 @@ async fn remove_due_orphans(
             host = %host,
             allocation = h.allocation_id,
             disk = h.disk,
-            backend,
+            backend = %backend,
             age = %age,
             capacity_bytes = h.capacity_bytes,
             "removing orphan storage the orchestrator does not know"
@@ -313,7 +318,7 @@ async fn remove_due_orphans(
                     host = %host,
                     allocation = h.allocation_id,
                     disk = h.disk,
-                    backend,
+                    backend = %backend,
                     error = %e,
                     "removing an orphan failed; trying again at the next heartbeat"
                 );

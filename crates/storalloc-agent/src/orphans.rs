@@ -175,8 +175,9 @@ mod tests {
         p.registered(&[7, 8], &all, t0);
         assert_eq!(p.claimed(7), 2);
         assert_eq!(p.claimed(7), 0);
+        assert_eq!(p.keys(), vec![(8, 0)]);
         // Still named, but the agent no longer holds it.
-        p.registered(&[7, 8], &all[..2], t0);
+        p.registered(&[8], &all[..2], t0);
         assert!(p.is_empty());
     }
 

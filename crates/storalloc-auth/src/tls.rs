@@ -183,6 +183,21 @@ pub fn uri_for(addr: &str, tls: bool) -> String {
     }
 }
 
+/// A call's error with its causes: a refused certificate is otherwise just
+/// "transport error".
+pub fn status_with_causes(s: &tonic::Status) -> String {
+    let mut m = s.message().to_string();
+    let mut src = std::error::Error::source(s);
+    while let Some(e) = src {
+        let text = e.to_string();
+        if !m.contains(&text) {
+            m.push_str(&format!(": {text}"));
+        }
+        src = e.source();
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,8 +119,10 @@
       out.push('<line class="sc-tick" x1="' + l + '" x2="' + (w - r) + '" y1="' + Y(v) + '" y2="' + Y(v) + '"/>');
       out.push('<text class="sc-axis" x="' + (l - 4) + '" y="' + (Y(v) + 4) + '" text-anchor="end">' + esc(fy(v)) + "</text>");
     });
-    ticks(x0, x1, 5).forEach(function (v) {
-      out.push('<text class="sc-axis" x="' + X(v) + '" y="' + (h - 6) + '" text-anchor="middle">' + esc(fx(v)) + "</text>");
+    ticks(x0, x1, 5).forEach(function (v, i) {
+      // The last label ends at the edge instead of running past it.
+      out.push('<text class="sc-axis" x="' + X(v) + '" y="' + (h - 6) + '" text-anchor="' + (i === 5 ? "end" : "middle") +
+        '">' + esc(fx(v)) + "</text>");
     });
     series.forEach(function (s, i) {
       var pts = [];
@@ -147,10 +149,13 @@
 
   // Grouped vertical bars, one group per label and one bar per series:
   // labels = [string], series = [{name, values: [number]}];
-  // opts = {width?, height?, yMax?, fmtY?}. A legend is drawn for 2+ series.
+  // opts = {width?, height? (without the labels), yMax?, fmtY?}. A legend is
+  // drawn for 2+ series.
   function barChart(labels, series, opts) {
     opts = opts || {};
-    var w = opts.width || 700, h = opts.height || 260, l = 60, r = 10, t = 16, b = 60;
+    // Room below for the slanted labels, up to a point.
+    var longest = Math.max.apply(null, [1].concat(labels.map(function (x) { return String(x).length; })));
+    var b = Math.min(140, 20 + 5 * longest), w = opts.width || 700, h = (opts.height || 200) + b, l = 60, r = 10, t = 16;
     var ys = [0];
     series.forEach(function (s) { s.values.forEach(function (v) { ys.push(v); }); });
     var y1 = opts.yMax || Math.max.apply(null, ys);

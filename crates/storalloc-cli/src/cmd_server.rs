@@ -174,7 +174,7 @@ pub fn describe_event(e: &AgentEvent) -> String {
             if orphans.is_empty() {
                 String::new()
             } else {
-                format!(", releasing orphans {orphans:?}")
+                format!(", orphans {orphans:?} to remove after the grace period")
             }
         ),
         AgentEvent::Allocated {

@@ -17,7 +17,7 @@ pub struct StorageOptions {
     /// registering.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_grace)]
     pub orphan_grace: Duration,
-    /// The nvmet configfs directory.
+    /// The nvmet configfs directory [default: /sys/kernel/config/nvmet].
     #[arg(long = "nvmet-configfs", value_name = "PATH")]
     pub nvmet_configfs: Option<PathBuf>,
     /// The NVMe-oF transport of the nvmet ports.

@@ -1,7 +1,7 @@
 //! `storalloc server`'s storage options: bad values are refused before
 //! anything starts, and the nvmet settings reach the target's configuration
 //! tree (a plain directory laid out like `/sys/kernel/config/nvmet`, so no
-//! root or kernel module is needed).
+//! root or kernel module is needed), and orphans wait for `--orphan-grace`.
 
 mod live_support;
 use live_support::*;
@@ -77,24 +77,22 @@ fn nvmet_flags_reach_the_exported_ports() {
     std::fs::write(&live.system, system).unwrap();
     live.start_orchestrator();
 
-    let log = live.dir.path().join("nvmet-server.log");
-    let f = std::fs::File::create(&log).unwrap();
-    let child = std::process::Command::new(BIN)
-        .args(["server", "--endpoints", &live.endpoints_arg()])
-        .args(["-s", live.system.to_str().unwrap()])
-        .args(["--state-dir", live.agent_dir().to_str().unwrap()])
-        .args(["--nvmet-configfs", configfs.to_str().unwrap()])
-        .args(["--nvmet-transport", "rdma", "--nvmet-listen", "127.0.0.2"])
-        .args(["--nvmet-port-base", "5100", "--nvmet-buffered-io=false"])
-        .stdout(f.try_clone().unwrap())
-        .stderr(f)
-        .spawn()
-        .unwrap();
-    live.servers.push(Proc {
-        child,
-        name: "nvmet".into(),
-        log,
-    });
+    let configfs_arg = configfs.to_str().unwrap().to_string();
+    spawn_server(
+        &mut live,
+        "nvmet",
+        &[
+            "--nvmet-configfs",
+            &configfs_arg,
+            "--nvmet-transport",
+            "rdma",
+            "--nvmet-listen",
+            "127.0.0.2",
+            "--nvmet-port-base",
+            "5100",
+            "--nvmet-buffered-io=false",
+        ],
+    );
     live.wait_nodes_up(1);
 
     let (code, json, all) = live.client(&["-s", "500MB", "-t", "1:00:00"]);
@@ -116,5 +114,100 @@ fn nvmet_flags_reach_the_exported_ports() {
     assert_eq!(read(&port.join("addr_trsvcid")), "5100");
     let nqn = att["nqn"].as_str().unwrap();
     let ns = configfs.join("subsystems").join(nqn).join("namespaces/1");
-    assert_eq!(read(&ns.join("buffered_io")), "0");
+    assert!(read(&ns.join("device_path")).starts_with(backing.to_str().unwrap()));
+    // Direct I/O is the kernel's default: `buffered_io` is not written to 1.
+    assert!(!ns.join("buffered_io").exists());
+}
+
+/// The server's log without terminal colours.
+fn plain_log(live: &Live) -> String {
+    let raw = live.servers[0].log_text();
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `storalloc server` for the first host with `extra` flags, logging at info.
+fn spawn_server(live: &mut Live, name: &str, extra: &[&str]) {
+    let log = live.dir.path().join(format!("{name}.log"));
+    let f = std::fs::File::create(&log).unwrap();
+    let child = std::process::Command::new(BIN)
+        .args(["server", "--endpoints", &live.endpoints_arg()])
+        .args(["-s", live.system.to_str().unwrap()])
+        .args(["--state-dir", live.agent_dir().to_str().unwrap()])
+        .args(extra)
+        .env("RUST_LOG", "info")
+        .stdout(f.try_clone().unwrap())
+        .stderr(f)
+        .spawn()
+        .unwrap();
+    live.servers.push(Proc {
+        child,
+        name: name.into(),
+        log,
+    });
+}
+
+#[test]
+fn orphans_wait_for_the_grace_period_and_each_removal_is_logged() {
+    let mut live = Live::running(SMALL_SYSTEM, false);
+    let (id, nqn) = live.granted(&["-s", "100", "-t", "1:00:00"]);
+    let held = live.agent_dir().join("simulate-live1.json");
+    assert!(read(&held).contains(&nqn));
+    // An orchestrator that never heard of the allocation: it is an orphan.
+    live.servers.pop().unwrap().kill();
+    live.kill_orchestrator();
+    std::fs::remove_dir_all(live.state_dir()).unwrap();
+    live.start_orchestrator();
+
+    spawn_server(
+        &mut live,
+        "patient",
+        &["--orphan-grace", "1h", "--simulate"],
+    );
+    live.wait_nodes_up(1);
+    let named = format!("allocation={id}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !plain_log(&live).contains("removed after the grace period") {
+        assert!(std::time::Instant::now() < deadline, "{}", plain_log(&live));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let log = plain_log(&live);
+    assert!(log.contains(&named), "{log}");
+    // Several heartbeats (1 s apart) later, within the hour: still there.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(read(&held).contains(&nqn), "{}", plain_log(&live));
+    assert!(!plain_log(&live).contains("removing orphan"));
+    live.servers.pop().unwrap().kill();
+
+    spawn_server(&mut live, "prompt", &["--orphan-grace", "0", "--simulate"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while read(&held).contains(&nqn) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "orphan not removed: {}",
+            plain_log(&live)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let log = plain_log(&live);
+    let line = log
+        .lines()
+        .find(|l| l.contains("removing orphan storage"))
+        .unwrap_or_else(|| panic!("no removal logged: {log}"));
+    assert!(line.contains("WARN"), "{line}");
+    for field in [named.as_str(), "disk=", "backend=simulate", "age="] {
+        assert!(line.contains(field), "{field}: {line}");
+    }
 }

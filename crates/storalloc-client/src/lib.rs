@@ -96,21 +96,6 @@ fn retryable(s: &tonic::Status) -> bool {
     )
 }
 
-/// The status message followed by its causes: a refused TLS certificate
-/// hides under a bare "transport error".
-fn with_causes(s: &tonic::Status) -> String {
-    let mut m = s.message().to_string();
-    let mut src = std::error::Error::source(s);
-    while let Some(e) = src {
-        let e_text = e.to_string();
-        if !m.contains(&e_text) {
-            m.push_str(&format!(": {e_text}"));
-        }
-        src = e.source();
-    }
-    m
-}
-
 impl Client {
     /// A client for the orchestrator at `addr` (`host:port` or `http://…`).
     /// Connects lazily; the first call waits for the orchestrator as long as
@@ -195,7 +180,7 @@ impl Client {
                         return Err(ClientError::Unreachable {
                             addr: self.addr.clone(),
                             after: waited,
-                            message: self.tls_hint(with_causes(&s)),
+                            message: self.tls_hint(storalloc_auth::tls::status_with_causes(&s)),
                         });
                     }
                     tracing::debug!(op, error = %s.message(), "orchestrator unreachable, retrying");

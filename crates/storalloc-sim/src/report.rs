@@ -27,7 +27,8 @@ const RENDER_PRELUDE: &str = r#"var C = window.StorallocCharts;
 document.getElementById("charts-css").textContent = C.css;
 var D = JSON.parse(document.getElementById("report-data").textContent);
 function put(id, svg) { var e = document.getElementById(id); if (e) e.innerHTML = svg; }
-function utc(t) { return new Date(t * 1000).toISOString().slice(0, 16).replace("T", " "); }
+// Month-day and time: short enough for the axes; the year is in the table.
+function utc(t) { return new Date(t * 1000).toISOString().slice(5, 16).replace("T", " "); }
 function pct(v) { return Math.round(v) + "%"; }
 "#;
 
