@@ -145,18 +145,27 @@ fn init_logging(verbose: u8, ship: Option<(String, &'static str)>) -> Option<log
     guard
 }
 
-/// Die quietly on a closed stdout (`storalloc status | head`) like other Unix
-/// tools, instead of panicking in `println!`.
-fn restore_default_sigpipe() {
-    // SAFETY: called first thing in main, before any other thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+/// Offline commands die quietly on a closed stdout (`storalloc traces inspect
+/// … | head`) like other Unix tools, instead of panicking in `println!`.
+/// Commands that talk to the network keep Rust's default (SIGPIPE ignored):
+/// with the default action, a write to a socket the peer just closed would
+/// kill the whole process, orchestrator included.
+fn restore_default_sigpipe(command: &Command) {
+    let offline = matches!(
+        command,
+        Command::System(_) | Command::Config(_) | Command::Traces(_) | Command::Simulate(_)
+    );
+    if offline {
+        // SAFETY: called in main before any other thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
     }
 }
 
 fn main() -> std::process::ExitCode {
-    restore_default_sigpipe();
     let cli = Cli::parse();
+    restore_default_sigpipe(&cli.command);
     VERBOSITY.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
     let _log_ship = init_logging(cli.verbose, log_target(&cli));
     let result = match cli.command {

@@ -54,7 +54,10 @@ fn all_strategies_write_per_strategy_outputs_and_json() {
     }
     assert_eq!(json["jobs_read"], 211);
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
-    assert!(html.contains("worst_case/report.html") && html.contains("<svg"));
+    assert!(html.contains("worst_case/report.html"));
+    // The charts are drawn by the inlined storalloc-charts from this data.
+    assert!(html.contains("window.StorallocCharts"));
+    assert!(html.contains("<script type=\"application/json\" id=\"report-data\">{\"runs\":[{"));
     let csv = std::fs::read_to_string(out.path().join("comparison.csv")).unwrap();
     assert_eq!(csv.lines().count(), 7);
 }
