@@ -14,7 +14,7 @@ use storalloc_core::TimeSpan;
 use storalloc_proto::v1 as pb;
 use storalloc_proto::v1::agent_service_client::AgentServiceClient;
 use tokio::sync::{mpsc, watch};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 /// Something the agent did, for a caller that wants to show progress.
 #[derive(Debug, Clone)]
@@ -109,19 +109,13 @@ pub async fn run_secure(
     events: Option<mpsc::UnboundedSender<AgentEvent>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), AgentError> {
-    let uri = storalloc_auth::tls::uri_for(&opts.orchestrator, tls.is_some());
-    let bad = |e: tonic::transport::Error| AgentError::BadAddress {
-        addr: opts.orchestrator.clone(),
-        message: e.to_string(),
-    };
-    let mut endpoint = Endpoint::from_shared(uri).map_err(bad)?;
-    if let Some(t) = &tls {
-        endpoint = endpoint.tls_config(t.config()).map_err(bad)?;
-    }
-    let channel = endpoint
-        .connect_timeout(Duration::from_secs(2))
-        .tcp_nodelay(true)
-        .connect_lazy();
+    let channel =
+        storalloc_auth::tls::lazy_channel(&opts.orchestrator, tls.as_ref()).map_err(|e| {
+            AgentError::BadAddress {
+                addr: opts.orchestrator.clone(),
+                message: e.to_string(),
+            }
+        })?;
     let host = opts.node.hostname.clone();
     let emit = |e: AgentEvent| {
         if let Some(tx) = &events {

@@ -19,6 +19,7 @@ use crate::host_os::{
     parse_block_name, path_str, run, BTRFS_MAGIC,
 };
 use crate::loop_image::{detach_loops, make_image, partial};
+use crate::served_disks::{backing_missing, check_fits, served, served_disk};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -60,21 +61,11 @@ impl FsBackend {
     }
 
     fn disk(&self, disk: u32) -> Result<&FsDisk, BackendError> {
-        self.disks
-            .get(disk as usize)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| BackendError::NoSuchDisk {
-                host: self.host.clone(),
-                disk,
-                count: self.disks.len(),
-            })
+        served_disk(&self.disks, &self.host, disk)
     }
 
     fn served(&self) -> impl Iterator<Item = (u32, &FsDisk)> {
-        self.disks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| d.as_ref().map(|d| (i as u32, d)))
+        served(&self.disks)
     }
 
     fn kind(d: &FsDisk) -> Result<Kind, BackendError> {
@@ -242,21 +233,9 @@ impl FsBackend {
         let dir = Self::dir(d, spec.allocation_id, spec.disk);
         let image = Self::image(d, spec.allocation_id, spec.disk);
         let mut fresh = false;
-        match std::fs::metadata(&image) {
-            Ok(m) if m.len() == spec.capacity_bytes => {}
-            Ok(m) => {
-                return Err(BackendError::Conflict {
-                    allocation_id: spec.allocation_id,
-                    disk: spec.disk,
-                    held: m.len(),
-                    requested: spec.capacity_bytes,
-                })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                make_image(&image, spec)?;
-                fresh = true;
-            }
-            Err(e) => return Err(io_err(&image, e)),
+        if backing_missing(&image, spec)? {
+            make_image(&image, spec)?;
+            fresh = true;
         }
         match std::fs::create_dir(&dir) {
             Ok(()) => {}
@@ -381,14 +360,7 @@ impl StorageBackend for FsBackend {
 
     fn apply(&self, spec: &BlockSpec) -> Result<AttachmentInfo, BackendError> {
         let d = self.disk(spec.disk)?;
-        if spec.capacity_bytes > d.capacity_bytes {
-            return Err(BackendError::TooLarge {
-                allocation_id: spec.allocation_id,
-                disk: spec.disk,
-                requested: spec.capacity_bytes,
-                capacity: d.capacity_bytes,
-            });
-        }
+        check_fits(spec, d.capacity_bytes)?;
         let _guard = self.lock.lock().expect("poisoned");
         match Self::kind(d)? {
             Kind::Btrfs => self.btrfs_apply(d, spec),

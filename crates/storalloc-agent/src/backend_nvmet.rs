@@ -20,6 +20,7 @@ use crate::backend::{AttachmentInfo, BackendError, BlockSpec, HeldBlock, Storage
 use crate::host_os::{block_name, free_bytes, io_err, is_root, parse_block_name, run};
 use crate::nvmet_configfs::{port_attrs, ConfigTree, Export};
 use crate::nvmet_json::{HostJson, NamespaceJson, NvmetcliConfig, PortJson, SubsystemJson};
+use crate::served_disks::{backing_missing, check_fits, served, served_disk};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -96,23 +97,11 @@ impl NvmetBackend {
     }
 
     fn disk(&self, disk: u32) -> Result<&NvmetDisk, BackendError> {
-        self.cfg
-            .disks
-            .get(disk as usize)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| BackendError::NoSuchDisk {
-                host: self.cfg.hostname.clone(),
-                disk,
-                count: self.cfg.disks.len(),
-            })
+        served_disk(&self.cfg.disks, &self.cfg.hostname, disk)
     }
 
     fn served(&self) -> impl Iterator<Item = (u32, &NvmetDisk)> {
-        self.cfg
-            .disks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| d.as_ref().map(|d| (i as u32, d)))
+        served(&self.cfg.disks)
     }
 
     /// The configfs ports this backend's disks export on.
@@ -150,8 +139,7 @@ impl NvmetBackend {
                 continue;
             };
             let path = PathBuf::from(path);
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            let Some((id, disk)) = name.and_then(|n| parse_block_name(&n, ".img")) else {
+            let Some((id, disk)) = backing_block(&path) else {
                 continue;
             };
             let Ok(d) = self.disk(disk) else {
@@ -305,6 +293,13 @@ impl NvmetBackend {
     }
 }
 
+/// The allocation and disk a backing file is for, from its name (the
+/// inverse of [`NvmetBackend::backing`]'s file name).
+fn backing_block(path: &Path) -> Option<(u64, u32)> {
+    let name = path.file_name()?.to_string_lossy();
+    parse_block_name(&name, ".img")
+}
+
 fn valid_host_nqn(allocation_id: u64, h: &str) -> Result<(), BackendError> {
     if h.is_empty()
         || h.len() > 223
@@ -327,36 +322,17 @@ impl StorageBackend for NvmetBackend {
 
     fn apply(&self, spec: &BlockSpec) -> Result<AttachmentInfo, BackendError> {
         let d = self.disk(spec.disk)?;
-        if spec.capacity_bytes > d.capacity_bytes {
-            return Err(BackendError::TooLarge {
-                allocation_id: spec.allocation_id,
-                disk: spec.disk,
-                requested: spec.capacity_bytes,
-                capacity: d.capacity_bytes,
-            });
-        }
+        check_fits(spec, d.capacity_bytes)?;
         for h in &spec.host_nqns {
             valid_host_nqn(spec.allocation_id, h)?;
         }
         let _guard = self.lock.lock().expect("poisoned");
         let nqn = allocation_nqn(&self.cfg.hostname, spec.allocation_id, spec.disk);
         let backing = Self::backing(d, spec.allocation_id, spec.disk);
-        match std::fs::metadata(&backing) {
-            Ok(m) if m.len() == spec.capacity_bytes => {}
-            Ok(m) => {
-                return Err(BackendError::Conflict {
-                    allocation_id: spec.allocation_id,
-                    disk: spec.disk,
-                    held: m.len(),
-                    requested: spec.capacity_bytes,
-                })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let f = std::fs::File::create(&backing).map_err(|e| io_err(&backing, e))?;
-                f.set_len(spec.capacity_bytes)
-                    .map_err(|e| io_err(&backing, e))?;
-            }
-            Err(e) => return Err(io_err(&backing, e)),
+        if backing_missing(&backing, spec)? {
+            let f = std::fs::File::create(&backing).map_err(|e| io_err(&backing, e))?;
+            f.set_len(spec.capacity_bytes)
+                .map_err(|e| io_err(&backing, e))?;
         }
         let mut hosts = spec.host_nqns.clone();
         hosts.sort();
@@ -442,8 +418,7 @@ impl StorageBackend for NvmetBackend {
                 continue;
             };
             let path = PathBuf::from(path);
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            let Some((id, disk)) = name.and_then(|n| parse_block_name(&n, ".img")) else {
+            let Some((id, disk)) = backing_block(&path) else {
                 continue;
             };
             // Only what this node's configuration still exports is restored,

@@ -20,6 +20,7 @@ mod nvmet_configfs;
 pub mod nvmet_json;
 pub mod orphans;
 pub mod real_backends;
+mod served_disks;
 pub mod simulate;
 
 pub use agent::{run, run_secure, run_signed, AgentError, AgentEvent, AgentOptions};

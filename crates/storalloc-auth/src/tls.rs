@@ -7,7 +7,10 @@
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
-use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
+use std::time::Duration;
+use tonic::transport::{
+    Certificate, Channel, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig,
+};
 
 /// A TLS file named by a config key that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +184,23 @@ pub fn uri_for(addr: &str, tls: bool) -> String {
     } else {
         format!("http://{addr}")
     }
+}
+
+/// The channel an agent or a client opens to the orchestrator at `addr`:
+/// over TLS when `tls` is given, connecting on first use, with a short
+/// connect timeout so an unreachable orchestrator fails fast.
+pub fn lazy_channel(
+    addr: &str,
+    tls: Option<&ClientTls>,
+) -> Result<Channel, tonic::transport::Error> {
+    let mut endpoint = Endpoint::from_shared(uri_for(addr, tls.is_some()))?;
+    if let Some(t) = tls {
+        endpoint = endpoint.tls_config(t.config())?;
+    }
+    Ok(endpoint
+        .connect_timeout(Duration::from_secs(2))
+        .tcp_nodelay(true)
+        .connect_lazy())
 }
 
 /// A call's error with its causes: a refused certificate is otherwise just

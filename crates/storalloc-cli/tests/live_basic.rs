@@ -180,10 +180,10 @@ fn hosts_are_picked_by_name_or_all_served_by_one_process() {
         "names the hosts: {err}"
     );
 
-    let log = live.dir.path().join("all.log");
-    let f = std::fs::File::create(&log).unwrap();
-    let child = std::process::Command::new(BIN)
-        .args([
+    let agent = live.agent_dir();
+    live.push_server(
+        "all",
+        &[
             "server",
             "--endpoints",
             &state,
@@ -191,17 +191,10 @@ fn hosts_are_picked_by_name_or_all_served_by_one_process() {
             &sys,
             "--simulate",
             "--all-hosts",
-        ])
-        .args(["--state-dir", live.agent_dir().to_str().unwrap()])
-        .stdout(f.try_clone().unwrap())
-        .stderr(f)
-        .spawn()
-        .unwrap();
-    live.servers.push(Proc {
-        child,
-        name: "all".into(),
-        log,
-    });
+            "--state-dir",
+            agent.to_str().unwrap(),
+        ],
+    );
     let s = live.wait_nodes_up(3);
     let mut names: Vec<String> = s["nodes"]
         .as_array()

@@ -53,7 +53,11 @@ fn skip_reason() -> Option<&'static str> {
     if unsafe { libc::geteuid() } != 0 {
         return Some("needs root (loop devices, mount, btrfs quotas)");
     }
-    if Command::new("mkfs.btrfs").arg("--version").output().is_err() {
+    if Command::new("mkfs.btrfs")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         return Some("mkfs.btrfs is not installed (apt-get install btrfs-progs)");
     }
     None
@@ -116,7 +120,11 @@ fn a_client_gets_a_quota_limited_directory_it_can_fill_up_to_its_size() {
     let att = &a["placements"][0]["attachment"];
     assert_eq!(att["type"], "directory", "{a:#}");
     let dir = PathBuf::from(att["path"].as_str().unwrap());
-    assert!(dir.starts_with(&fs.mnt), "{dir:?} is not under {:?}", fs.mnt);
+    assert!(
+        dir.starts_with(&fs.mnt),
+        "{dir:?} is not under {:?}",
+        fs.mnt
+    );
     let meta = std::fs::metadata(&dir).unwrap();
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(meta.permissions().mode() & 0o777, 0o700);

@@ -5,7 +5,7 @@
 
 mod live_support;
 
-use live_support::{Live, BIN, SMALL_SYSTEM};
+use live_support::{output_text, Live, BIN, SMALL_SYSTEM};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -63,14 +63,6 @@ fn as_user(user: &str, bin: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 #[test]
 fn users_own_their_allocations_and_agents_need_the_secret() {
     if !ready() {
@@ -123,7 +115,7 @@ fn users_own_their_allocations_and_agents_need_the_secret() {
     let mut args = vec!["client", "-s", "100", "-t", "1:00:00", "--json"];
     args.extend(at);
     let out = as_user("storalloc-ta", &bin, &args);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     let a: serde_json::Value = String::from_utf8_lossy(&out.stdout)
         .lines()
         .rev()
@@ -138,14 +130,14 @@ fn users_own_their_allocations_and_agents_need_the_secret() {
     let out = as_user("storalloc-tb", &bin, &cancel);
     assert!(!out.status.success(), "B cancelled A's allocation");
     assert!(
-        text(&out).contains("belongs to another user"),
+        output_text(&out).contains("belongs to another user"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
     let mut status = vec!["status", "--json"];
     status.extend(at);
     let out = as_user("storalloc-tb", &bin, &status);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         s["allocations"].as_array().unwrap().is_empty(),
@@ -153,7 +145,7 @@ fn users_own_their_allocations_and_agents_need_the_secret() {
     );
 
     let out = as_user("storalloc-ta", &bin, &cancel);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
 }
 
 #[test]
@@ -182,7 +174,7 @@ fn an_orchestrator_without_auth_refuses_a_non_loopback_address() {
     }
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
-    let msg = text(&out);
+    let msg = output_text(&out);
     assert!(
         msg.contains("refusing to listen") && msg.contains("auth: none"),
         "{msg}"

@@ -140,23 +140,13 @@ fn plain_log(live: &Live) -> String {
 
 /// `storalloc server` for the first host with `extra` flags, logging at info.
 fn spawn_server(live: &mut Live, name: &str, extra: &[&str]) {
-    let log = live.dir.path().join(format!("{name}.log"));
-    let f = std::fs::File::create(&log).unwrap();
-    let child = std::process::Command::new(BIN)
-        .args(["server", "--endpoints", &live.endpoints_arg()])
-        .args(["-s", live.system.to_str().unwrap()])
-        .args(["--state-dir", live.agent_dir().to_str().unwrap()])
-        .args(extra)
-        .env("RUST_LOG", "info")
-        .stdout(f.try_clone().unwrap())
-        .stderr(f)
-        .spawn()
-        .unwrap();
-    live.servers.push(Proc {
-        child,
-        name: name.into(),
-        log,
-    });
+    let endpoints = live.endpoints_arg();
+    let system = live.system.to_str().unwrap().to_string();
+    let agent = live.agent_dir().to_str().unwrap().to_string();
+    let mut args = vec!["server", "--endpoints", &endpoints, "-s", &system];
+    args.extend(["--state-dir", &agent]);
+    args.extend(extra);
+    live.push_server(name, &args);
 }
 
 #[test]

@@ -7,14 +7,14 @@
 
 mod live_support;
 
-use live_support::{Live, Proc, BIN, SMALL_SYSTEM};
+use live_support::{output_text, Live, Proc, BIN, SMALL_SYSTEM};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair,
 };
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn write_pki(dir: &Path) {
@@ -43,14 +43,6 @@ fn write_pki(dir: &Path) {
         std::fs::write(dir.join(format!("{stem}.pem")), cert.pem()).unwrap();
         std::fs::write(dir.join(format!("{stem}.key")), key.serialize_pem()).unwrap();
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]
@@ -105,7 +97,7 @@ fn client_and_server_talk_to_the_orchestrator_over_tls() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let o = run(&["status", "--json"]);
-        assert!(o.status.success(), "{}", text(&o));
+        assert!(o.status.success(), "{}", output_text(&o));
         let s: Value = serde_json::from_slice(&o.stdout).unwrap();
         if s["nodes"]
             .as_array()
@@ -122,7 +114,7 @@ fn client_and_server_talk_to_the_orchestrator_over_tls() {
     }
 
     let o = run(&["client", "-s", "100", "-t", "1:00:00", "--json"]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     let a: Value = String::from_utf8_lossy(&o.stdout)
         .lines()
         .rev()
@@ -137,8 +129,8 @@ fn client_and_server_talk_to_the_orchestrator_over_tls() {
         .unwrap();
     assert!(!o.status.success());
     assert!(
-        text(&o).contains("speaks TLS") && text(&o).contains("tls_ca_file"),
+        output_text(&o).contains("speaks TLS") && output_text(&o).contains("tls_ca_file"),
         "{}",
-        text(&o)
+        output_text(&o)
     );
 }

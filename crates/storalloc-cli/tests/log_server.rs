@@ -11,21 +11,26 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[test]
-fn the_log_server_shows_tagged_lines_from_orchestrator_and_server() {
-    let mut live = Live::new(SMALL_SYSTEM, false);
+/// `storalloc log-server` on `listen`, its stdout piped to the test.
+fn log_server(live: &Live, listen: &str) -> Proc {
     let child = Command::new(BIN)
-        .args(["log-server", "--listen", "127.0.0.1:0"])
+        .args(["log-server", "--listen", listen])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut logsrv = Proc {
+    Proc {
         child,
         name: "log-server".into(),
         log: live.dir.path().join("none"),
-    };
+    }
+}
+
+#[test]
+fn the_log_server_shows_tagged_lines_from_orchestrator_and_server() {
+    let mut live = Live::new(SMALL_SYSTEM, false);
+    let mut logsrv = log_server(&live, "127.0.0.1:0");
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     {
         let out = logsrv.child.stdout.take().unwrap();
@@ -109,18 +114,7 @@ fn a_component_started_before_the_log_server_reconnects_to_it() {
     // Nothing listens yet: the orchestrator starts anyway, and its first
     // lines wait for the server.
     live.start_orchestrator();
-    let child = Command::new(BIN)
-        .args(["log-server", "--listen", &addr])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut logsrv = Proc {
-        child,
-        name: "log-server".into(),
-        log: live.dir.path().join("none"),
-    };
+    let mut logsrv = log_server(&live, &addr);
     let out = logsrv.child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

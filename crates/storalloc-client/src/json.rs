@@ -88,6 +88,18 @@ pub fn allocation(a: &pb::Allocation) -> Value {
     })
 }
 
+/// One disk's use now, as both `status --json` and the dashboard show it.
+pub fn disk_usage(u: &pb::DiskUsage) -> Value {
+    json!({
+        "disk": u.disk,
+        "capacity_bytes": u.capacity_bytes,
+        "used_bytes": u.used_bytes,
+        "free_bytes": u.capacity_bytes.saturating_sub(u.used_bytes),
+        "allocations": u.allocations,
+        "medium": u.medium,
+    })
+}
+
 pub fn node(n: &pb::NodeInfo) -> Value {
     let d = n.description.clone().unwrap_or_default();
     json!({
@@ -97,14 +109,7 @@ pub fn node(n: &pb::NodeInfo) -> Value {
         "state": node_state_name(n.state()),
         "last_heartbeat_unix": n.last_heartbeat_unix,
         "network_bw_gbps": d.network_bw_gbps,
-        "disks": n.disks.iter().map(|u| json!({
-            "disk": u.disk,
-            "capacity_bytes": u.capacity_bytes,
-            "used_bytes": u.used_bytes,
-            "free_bytes": u.capacity_bytes.saturating_sub(u.used_bytes),
-            "allocations": u.allocations,
-            "medium": u.medium,
-        })).collect::<Vec<_>>(),
+        "disks": n.disks.iter().map(disk_usage).collect::<Vec<_>>(),
     })
 }
 

@@ -22,7 +22,7 @@ use storalloc_proto::v1 as pb;
 use storalloc_proto::v1::admin_service_client::AdminServiceClient;
 use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::Code;
 
 pub use storalloc_proto::v1;
@@ -112,19 +112,11 @@ impl Client {
         policy: RetryPolicy,
         tls: Option<&ClientTls>,
     ) -> Result<Client, ClientError> {
-        let uri = storalloc_auth::tls::uri_for(addr, tls.is_some());
-        let bad = |e: tonic::transport::Error| ClientError::BadAddress {
-            addr: addr.to_string(),
-            message: e.to_string(),
-        };
-        let mut endpoint = Endpoint::from_shared(uri).map_err(bad)?;
-        if let Some(t) = tls {
-            endpoint = endpoint.tls_config(t.config()).map_err(bad)?;
-        }
-        let channel = endpoint
-            .connect_timeout(Duration::from_secs(2))
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let channel =
+            storalloc_auth::tls::lazy_channel(addr, tls).map_err(|e| ClientError::BadAddress {
+                addr: addr.to_string(),
+                message: e.to_string(),
+            })?;
         Ok(Client {
             addr: addr.to_string(),
             client: ClientServiceClient::with_interceptor(

@@ -4,21 +4,7 @@
 mod common;
 
 use common::*;
-use storalloc_core::{
-    AllocId, Allocation, Bytes, CoreError, Placement, RefusalReason, StrategyKind,
-};
-
-fn one(cap_gb: u64, from: i64, to: i64, id: u64, d: storalloc_core::DiskRef) -> Allocation {
-    Allocation {
-        id: AllocId(id),
-        start: at_min(from),
-        end: at_min(to),
-        placements: vec![Placement {
-            disk: d,
-            capacity: gb(cap_gb),
-        }],
-    }
-}
+use storalloc_core::{AllocId, Bytes, CoreError, Placement, RefusalReason, StrategyKind};
 
 #[test]
 fn release_frees_capacity_from_now_on() {
@@ -159,25 +145,25 @@ fn unavailable_nodes_get_nothing_new() {
 #[test]
 fn restore_refuses_over_commit_duplicates_and_unknown_disks() {
     let mut s = sched(system(&[&[100]]), StrategyKind::WorstFit);
-    s.restore(one(70, 0, 60, 1, disk(0, 0))).unwrap();
+    s.restore(allocation_on(1, disk(0, 0), 70, 0, 60)).unwrap();
     assert!(matches!(
-        s.restore(one(40, 30, 90, 2, disk(0, 0))),
+        s.restore(allocation_on(2, disk(0, 0), 40, 30, 90)),
         Err(CoreError::DoesNotFit { id: AllocId(2), .. })
     ));
     assert_eq!(
-        s.restore(one(10, 0, 60, 1, disk(0, 0))),
+        s.restore(allocation_on(1, disk(0, 0), 10, 0, 60)),
         Err(CoreError::DuplicateAllocation(AllocId(1)))
     );
     assert_eq!(
-        s.restore(one(10, 0, 60, 3, disk(0, 5))),
+        s.restore(allocation_on(3, disk(0, 5), 10, 0, 60)),
         Err(CoreError::UnknownDisk(disk(0, 5)))
     );
     assert!(matches!(
-        s.restore(one(10, 60, 60, 4, disk(0, 0))),
+        s.restore(allocation_on(4, disk(0, 0), 10, 60, 60)),
         Err(CoreError::InvalidChange(_))
     ));
     // Two placements on the same disk that together over-commit: nothing stays.
-    let mut two = one(20, 0, 60, 5, disk(0, 0));
+    let mut two = allocation_on(5, disk(0, 0), 20, 0, 60);
     two.placements.push(Placement {
         disk: disk(0, 0),
         capacity: gb(20),

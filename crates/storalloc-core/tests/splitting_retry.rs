@@ -4,28 +4,13 @@
 mod common;
 
 use common::*;
-use storalloc_core::{
-    AllocId, Allocation, Bytes, Placement, RefusalReason, Scheduler, SchedulerConfig, StrategyKind,
-};
+use storalloc_core::{AllocId, Bytes, RefusalReason, Scheduler, SchedulerConfig, StrategyKind};
 
 fn cfg(kind: StrategyKind, block_gb: Option<u64>, retry: bool) -> SchedulerConfig {
     let mut c = SchedulerConfig::new(kind);
     c.block_size = block_gb.map(gb);
     c.allow_retry = retry;
     c
-}
-
-fn occupy(s: &mut Scheduler, id: u64, d: storalloc_core::DiskRef, cap_gb: u64, from: i64, to: i64) {
-    s.restore(Allocation {
-        id: AllocId(id),
-        start: at_min(from),
-        end: at_min(to),
-        placements: vec![Placement {
-            disk: d,
-            capacity: gb(cap_gb),
-        }],
-    })
-    .unwrap();
 }
 
 fn sizes(s: &Scheduler, id: u64) -> Vec<Bytes> {

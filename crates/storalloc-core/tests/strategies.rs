@@ -5,23 +5,9 @@ mod common;
 
 use common::*;
 use storalloc_core::{
-    AllocId, Allocation, Bandwidth, Decision, Disk, Node, Placement, RefusalReason, Scheduler,
-    SchedulerConfig, StrategyKind, System,
+    AllocId, Bandwidth, Decision, Disk, Node, RefusalReason, Scheduler, SchedulerConfig,
+    StrategyKind, System,
 };
-
-/// Put `cap_gb` on `d` during minutes `[from, to)`.
-fn occupy(s: &mut Scheduler, id: u64, d: storalloc_core::DiskRef, cap_gb: u64, from: i64, to: i64) {
-    s.restore(Allocation {
-        id: AllocId(id),
-        start: at_min(from),
-        end: at_min(to),
-        placements: vec![Placement {
-            disk: d,
-            capacity: gb(cap_gb),
-        }],
-    })
-    .unwrap();
-}
 
 fn with_seed(kind: StrategyKind, sys: System, seed: u64) -> Scheduler {
     let mut cfg = SchedulerConfig::new(kind);

@@ -1,39 +1,18 @@
 //! The gRPC services in-process on 127.0.0.1 with random ports: what a
 //! client and an agent see on the wire.
 
+mod support;
+
 use std::time::Duration;
-use storalloc_core::{SchedulerConfig, StrategyKind};
 use storalloc_orchestrator::service::read_endpoints;
-use storalloc_orchestrator::{EngineConfig, Orchestrator, OrchestratorOptions};
+use storalloc_orchestrator::Orchestrator;
 use storalloc_proto::v1::admin_service_client::AdminServiceClient;
 use storalloc_proto::v1::agent_command::Kind;
 use storalloc_proto::v1::agent_service_client::AgentServiceClient;
 use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use storalloc_proto::v1::*;
+use support::{options, register_request, submit, GB};
 use tonic::Code;
-
-const GB: u64 = 1_000_000_000;
-
-fn options(dir: &std::path::Path) -> OrchestratorOptions {
-    OrchestratorOptions {
-        host: "127.0.0.1".into(),
-        client_port: 0,
-        server_port: 0,
-        state_dir: dir.to_path_buf(),
-        engine: EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstCase)),
-    }
-}
-
-fn submit(id: &str, gb: u64) -> SubmitRequest {
-    SubmitRequest {
-        request_id: id.into(),
-        request: Some(StorageRequest {
-            capacity_bytes: gb * GB,
-            duration_s: 3600,
-            ..Default::default()
-        }),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_and_an_agent_over_grpc() {
@@ -55,22 +34,7 @@ async fn a_client_and_an_agent_over_grpc() {
         .unwrap();
 
     let reg = agent
-        .register(RegisterRequest {
-            node: Some(NodeDescription {
-                hostname: "storage-1".into(),
-                address: "127.0.0.1".into(),
-                network_bw_gbps: 10.0,
-                disks: vec![DiskDescription {
-                    capacity_bytes: 1000 * GB,
-                    write_bw_gbps: 2.0,
-                    read_bw_gbps: 2.0,
-                    backend: "simulate".into(),
-                    ..Default::default()
-                }],
-            }),
-            held: vec![],
-            agent_version: "test".into(),
-        })
+        .register(register_request("storage-1"))
         .await
         .unwrap()
         .into_inner();

@@ -3,40 +3,18 @@
 //! and `/` as the page loads them, `/events` as the page follows it, and
 //! the terminal view.
 
+mod support;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use storalloc_core::{SchedulerConfig, StrategyKind};
 use storalloc_orchestrator::observe::{serve_http, terminal};
-use storalloc_orchestrator::{EngineConfig, Orchestrator, OrchestratorOptions};
+use storalloc_orchestrator::Orchestrator;
 use storalloc_proto::v1::agent_service_client::AgentServiceClient;
 use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use storalloc_proto::v1::*;
+use support::{options, register_request, submit_at, GB};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const GB: u64 = 1_000_000_000;
-
-fn options(dir: &std::path::Path) -> OrchestratorOptions {
-    OrchestratorOptions {
-        host: "127.0.0.1".into(),
-        client_port: 0,
-        server_port: 0,
-        state_dir: dir.to_path_buf(),
-        engine: EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstCase)),
-    }
-}
-
-fn submit(id: &str, gb: u64, start: Option<i64>) -> SubmitRequest {
-    SubmitRequest {
-        request_id: id.into(),
-        request: Some(StorageRequest {
-            capacity_bytes: gb * GB,
-            duration_s: 3600,
-            start_unix: start,
-            ..Default::default()
-        }),
-    }
-}
 
 /// One GET over HTTP/1.1; returns (status line, body).
 async fn get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
@@ -139,26 +117,11 @@ async fn metrics_state_page_and_events_of_a_live_orchestrator() {
     let mut client = ClientServiceClient::connect(format!("http://{}", ep.client))
         .await
         .unwrap();
-    let disk = DiskDescription {
-        capacity_bytes: 1000 * GB,
-        write_bw_gbps: 2.0,
-        read_bw_gbps: 2.0,
-        backend: "simulate".into(),
-        ..Default::default()
-    };
-    agent
-        .register(RegisterRequest {
-            node: Some(NodeDescription {
-                hostname: "dash-1".into(),
-                address: "127.0.0.1".into(),
-                network_bw_gbps: 10.0,
-                disks: vec![disk.clone(), disk],
-            }),
-            held: vec![],
-            agent_version: "test".into(),
-        })
-        .await
-        .unwrap();
+    // Two simulated 1000 GB disks.
+    let mut reg = register_request("dash-1");
+    let node = reg.node.as_mut().unwrap();
+    node.disks.push(node.disks[0].clone());
+    agent.register(reg).await.unwrap();
 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -172,7 +135,7 @@ async fn metrics_state_page_and_events_of_a_live_orchestrator() {
         ("cancel-me", 50, None),
     ] {
         let a = client
-            .submit(submit(name, gb, start))
+            .submit(submit_at(name, gb, start))
             .await
             .unwrap()
             .into_inner()
@@ -257,7 +220,7 @@ async fn metrics_state_page_and_events_of_a_live_orchestrator() {
         .unwrap();
     wait_metric(web, "storalloc_dashboard_clients{}", 1.0).await;
     let new = client
-        .submit(submit("live", 10, None))
+        .submit(submit_at("live", 10, None))
         .await
         .unwrap()
         .into_inner()

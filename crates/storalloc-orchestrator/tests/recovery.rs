@@ -1,37 +1,24 @@
 //! Recovery: what is on disk after the engine stops without warning comes
 //! back whole, with every disk within its capacity.
 
+mod support;
+
 use std::path::Path;
-use storalloc_core::{SchedulerConfig, StrategyKind};
+use storalloc_core::StrategyKind;
 use storalloc_orchestrator::comm::CommEvent;
 use storalloc_orchestrator::engine::Owner;
-use storalloc_orchestrator::store::SqliteStore;
-use storalloc_orchestrator::{Engine, EngineConfig, ManualClock, RecordingComm};
+use storalloc_orchestrator::{ManualClock, RecordingComm};
 use storalloc_proto::v1::agent_command::Kind;
 use storalloc_proto::v1::{
     Allocation, AllocationState, Attachment, CommandResult, DiskDescription, HeldAllocation,
     NodeDescription, NodeState, RegisterRequest, ResultCode, StorageRequest, SubmitRequest,
 };
+use support::{E, GB};
 
-const GB: u64 = 1_000_000_000;
 const T0: i64 = 1_700_000_000;
 
-type E = Engine<SqliteStore, RecordingComm, ManualClock>;
-
-fn cfg() -> EngineConfig {
-    let mut c = EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstCase));
-    c.heartbeat_timeout_s = 1_000_000;
-    c
-}
-
 fn open(dir: &Path, clock: &ManualClock, comm: &RecordingComm) -> E {
-    Engine::open(
-        SqliteStore::open(dir).unwrap(),
-        comm.clone(),
-        clock.clone(),
-        cfg(),
-    )
-    .unwrap()
+    support::open_engine(dir, clock, comm, StrategyKind::WorstCase)
 }
 
 fn node(host: &str, disks_gb: &[u64]) -> NodeDescription {

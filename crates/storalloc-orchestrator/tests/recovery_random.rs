@@ -3,21 +3,20 @@
 //! `kill -9` at that moment leaves). Each copy must reopen to exactly the
 //! state the engine had, with the same disk use and no disk over-committed.
 
+mod support;
+
 use std::path::Path;
-use storalloc_core::{SchedulerConfig, StrategyKind};
+use storalloc_core::StrategyKind;
 use storalloc_orchestrator::engine::Owner;
-use storalloc_orchestrator::store::SqliteStore;
-use storalloc_orchestrator::{Engine, EngineConfig, ManualClock, RecordingComm};
+use storalloc_orchestrator::{ManualClock, RecordingComm};
 use storalloc_proto::v1::agent_command::Kind;
 use storalloc_proto::v1::{
     AgentCommand, Allocation, AllocationState, Attachment, CommandResult, DiskDescription,
     NodeDescription, RegisterRequest, ResultCode, StorageRequest, SubmitRequest,
 };
+use support::{E, GB};
 
-const GB: u64 = 1_000_000_000;
 const T0: i64 = 1_700_000_000;
-
-type E = Engine<SqliteStore, RecordingComm, ManualClock>;
 
 /// A small deterministic generator (SplitMix64), so a failure replays.
 struct Rng(u64);
@@ -34,20 +33,8 @@ impl Rng {
     }
 }
 
-fn cfg() -> EngineConfig {
-    let mut c = EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstFit));
-    c.heartbeat_timeout_s = 1_000_000;
-    c
-}
-
 fn open(dir: &Path, clock: &ManualClock, comm: &RecordingComm) -> E {
-    Engine::open(
-        SqliteStore::open(dir).unwrap(),
-        comm.clone(),
-        clock.clone(),
-        cfg(),
-    )
-    .unwrap()
+    support::open_engine(dir, clock, comm, StrategyKind::WorstFit)
 }
 
 fn node(host: &str) -> NodeDescription {

@@ -3,34 +3,25 @@
 //! agent proofs, and the refusal of insecure binds. Tests that need munged
 //! or user accounts say why and skip when they are missing (CI has both).
 
+mod support;
+
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 use storalloc_auth::agent_key::{AGENT_HOST_HEADER, AGENT_MAC_HEADER, AGENT_TIME_HEADER};
 use storalloc_auth::{AccessPolicy, AgentKey, MungeAuth, MUNGE_HEADER};
-use storalloc_core::{SchedulerConfig, StrategyKind};
 use storalloc_orchestrator::service::Security;
-use storalloc_orchestrator::{EngineConfig, Orchestrator, OrchestratorError, OrchestratorOptions};
+use storalloc_orchestrator::{Orchestrator, OrchestratorError};
 use storalloc_proto::v1::admin_service_client::AdminServiceClient;
 use storalloc_proto::v1::agent_command::Kind;
 use storalloc_proto::v1::agent_service_client::AgentServiceClient;
 use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use storalloc_proto::v1::*;
+use support::{options_on, register_request, submit};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
-const GB: u64 = 1_000_000_000;
 const SECRET: &str = "test-cluster-secret-0123456789";
-
-fn options(dir: &std::path::Path, host: &str) -> OrchestratorOptions {
-    OrchestratorOptions {
-        host: host.into(),
-        client_port: 0,
-        server_port: 0,
-        state_dir: dir.to_path_buf(),
-        engine: EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstCase)),
-    }
-}
 
 fn run(cmd: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(cmd).args(args).output().ok()?;
@@ -102,36 +93,6 @@ fn key() -> AgentKey {
     AgentKey::new(SECRET.as_bytes().to_vec()).unwrap()
 }
 
-fn register_request(host: &str) -> RegisterRequest {
-    RegisterRequest {
-        node: Some(NodeDescription {
-            hostname: host.into(),
-            address: "127.0.0.1".into(),
-            network_bw_gbps: 10.0,
-            disks: vec![DiskDescription {
-                capacity_bytes: 1000 * GB,
-                write_bw_gbps: 2.0,
-                read_bw_gbps: 2.0,
-                backend: "simulate".into(),
-                ..Default::default()
-            }],
-        }),
-        held: vec![],
-        agent_version: "test".into(),
-    }
-}
-
-fn submit(id: &str, gb: u64) -> SubmitRequest {
-    SubmitRequest {
-        request_id: id.into(),
-        request: Some(StorageRequest {
-            capacity_bytes: gb * GB,
-            duration_s: 3600,
-            ..Default::default()
-        }),
-    }
-}
-
 async fn start_munge(dir: &std::path::Path, admin_uid: Option<u32>) -> Orchestrator {
     let mut policy = AccessPolicy::default();
     policy.admin_uids.extend(admin_uid);
@@ -140,7 +101,7 @@ async fn start_munge(dir: &std::path::Path, admin_uid: Option<u32>) -> Orchestra
         policy,
         agent_key: Some(key()),
     };
-    Orchestrator::start_secure(options(dir, "127.0.0.1"), security)
+    Orchestrator::start_secure(options_on(dir, "127.0.0.1"), security)
         .await
         .unwrap()
 }
@@ -376,7 +337,7 @@ async fn an_unknown_agent_cannot_register_or_act_for_a_node() {
         agent_key: Some(key()),
         ..Security::default()
     };
-    let orch = Orchestrator::start_secure(options(dir.path(), "127.0.0.1"), security)
+    let orch = Orchestrator::start_secure(options_on(dir.path(), "127.0.0.1"), security)
         .await
         .unwrap();
     let (_, _, mut agent) = clients(&orch).await;
@@ -433,7 +394,7 @@ async fn an_unknown_agent_cannot_register_or_act_for_a_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_non_loopback_bind_without_auth_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
-    let err = Orchestrator::start(options(dir.path(), "0.0.0.0"))
+    let err = Orchestrator::start(options_on(dir.path(), "0.0.0.0"))
         .await
         .err()
         .expect("auth none on 0.0.0.0 must not start");
@@ -444,11 +405,13 @@ async fn a_non_loopback_bind_without_auth_refuses_to_start() {
         auth: Arc::new(MungeAuth),
         ..Security::default()
     };
-    let err =
-        Orchestrator::start_secure(options(dir.path(), "0.0.0.0"), munge_without_agent_secret)
-            .await
-            .err()
-            .expect("no agent secret on 0.0.0.0 must not start");
+    let err = Orchestrator::start_secure(
+        options_on(dir.path(), "0.0.0.0"),
+        munge_without_agent_secret,
+    )
+    .await
+    .err()
+    .expect("no agent secret on 0.0.0.0 must not start");
     assert!(err.to_string().contains("agent_secret_file"), "{err}");
     assert!(
         !dir.path().join("endpoints.json").exists(),

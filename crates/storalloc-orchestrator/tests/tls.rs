@@ -3,6 +3,8 @@
 //! TLS on loopback, and the client library and agent channels connecting
 //! with (or without) the right CA and certificates.
 
+mod support;
+
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair,
@@ -11,14 +13,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use storalloc_auth::{ClientTls, ServerTls};
 use storalloc_client::{Client, RetryPolicy};
-use storalloc_core::{SchedulerConfig, StrategyKind};
 use storalloc_orchestrator::service::Security;
-use storalloc_orchestrator::{EngineConfig, Orchestrator, OrchestratorError, OrchestratorOptions};
+use storalloc_orchestrator::{Orchestrator, OrchestratorError};
 use storalloc_proto::v1::agent_service_client::AgentServiceClient;
 use storalloc_proto::v1::*;
+use support::{options, register_request, GB};
 use tonic::transport::Endpoint;
-
-const GB: u64 = 1_000_000_000;
 
 /// A CA and what it signed, as PEM files in a temporary directory.
 struct Pki {
@@ -73,16 +73,6 @@ fn pki() -> Pki {
     Pki { dir }
 }
 
-fn options(dir: &Path) -> OrchestratorOptions {
-    OrchestratorOptions {
-        host: "127.0.0.1".into(),
-        client_port: 0,
-        server_port: 0,
-        state_dir: dir.to_path_buf(),
-        engine: EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstCase)),
-    }
-}
-
 async fn start(pki: &Pki, state: &Path, require_agent_certs: bool) -> Orchestrator {
     let client_ca = pki.path("ca.pem");
     let tls = ServerTls::from_files(
@@ -100,25 +90,6 @@ fn client_tls(pki: &Pki, ca: &str, identity: Option<&str>) -> ClientTls {
     let cert = identity.map(|s| pki.path(&format!("{s}.pem")));
     let key = identity.map(|s| pki.path(&format!("{s}.key")));
     ClientTls::from_files(&pki.path(ca), cert.as_deref(), key.as_deref()).unwrap()
-}
-
-fn register_request(host: &str) -> RegisterRequest {
-    RegisterRequest {
-        node: Some(NodeDescription {
-            hostname: host.into(),
-            address: "127.0.0.1".into(),
-            network_bw_gbps: 10.0,
-            disks: vec![DiskDescription {
-                capacity_bytes: 1000 * GB,
-                write_bw_gbps: 2.0,
-                read_bw_gbps: 2.0,
-                backend: "simulate".into(),
-                ..Default::default()
-            }],
-        }),
-        held: vec![],
-        agent_version: "test".into(),
-    }
 }
 
 /// Registers `host` the way the agent connects: `https://` and its

@@ -129,13 +129,7 @@ pub fn run_page(title: &str, m: &Metrics, series: &Downsampled, gantt: &Gantt) -
         "<p>Peak of each of {} time slices; full resolution in <code>usage.csv</code>.</p>",
         series.slices.len()
     );
-    chart(&mut b, "chart-used", "Used capacity over time", &slices);
-    chart(
-        &mut b,
-        "chart-allocations",
-        "Concurrent allocations over time",
-        "",
-    );
+    usage_charts(&mut b, &slices);
     chart(
         &mut b,
         "chart-disk-utilisation",
@@ -169,6 +163,17 @@ pub fn run_page(title: &str, m: &Metrics, series: &Downsampled, gantt: &Gantt) -
     page(title, &b, &report_data::run(m, series, gantt), RENDER_RUN)
 }
 
+/// The two charts both pages open with; `used_note` goes under the first.
+fn usage_charts(b: &mut String, used_note: &str) {
+    chart(b, "chart-used", "Used capacity over time", used_note);
+    chart(
+        b,
+        "chart-allocations",
+        "Concurrent allocations over time",
+        "",
+    );
+}
+
 /// The comparison page of `--strategy all`.
 pub fn comparison_page(title: &str, runs: &[(Summary, &Metrics, &Downsampled)]) -> String {
     let mut b = String::new();
@@ -185,20 +190,15 @@ pub fn comparison_page(title: &str, runs: &[(Summary, &Metrics, &Downsampled)]) 
             s.accepted,
             s.refused,
             s.delayed,
-            s.allocated_gb,
+            // Exact bytes are in output.yml and comparison.csv; people read one decimal.
+            format!("{:.1}", s.allocated_gb),
             pct(s.mean_utilisation),
             pct(s.max_utilisation),
             s.max_concurrent_allocations
         );
     }
     b.push_str("</table>");
-    chart(&mut b, "chart-used", "Used capacity over time", "");
-    chart(
-        &mut b,
-        "chart-allocations",
-        "Concurrent allocations over time",
-        "",
-    );
+    usage_charts(&mut b, "");
     chart(
         &mut b,
         "chart-utilisation",

@@ -233,6 +233,13 @@ impl Live {
         self.servers.len() - 1
     }
 
+    /// Starts `storalloc <args…>` (a server) as `name`, logging at info to
+    /// `<name>.log`; it is killed with the other servers.
+    pub fn push_server(&mut self, name: &str, args: &[&str]) {
+        let p = self.spawn(name, args);
+        self.servers.push(p);
+    }
+
     pub fn endpoints_arg(&self) -> String {
         self.state_dir().to_str().unwrap().to_string()
     }
@@ -302,6 +309,15 @@ impl Live {
 }
 
 /// Asserts what must hold in every status: no disk over its capacity.
+/// Everything a command printed, stdout then stderr.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 pub fn assert_invariants(s: &Value) {
     for n in s["nodes"].as_array().unwrap() {
         for d in n["disks"].as_array().unwrap() {

@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use storalloc_core::{
-    AllocId, Bytes, Decision, Disk, DiskRef, Node, Request, Scheduler, SchedulerConfig,
-    StrategyKind, System, TimeSpan, Timestamp,
+    AllocId, Allocation, Bytes, Decision, Disk, DiskRef, Node, Placement, Request, Scheduler,
+    SchedulerConfig, StrategyKind, System, TimeSpan, Timestamp,
 };
 
 /// 2024-01-01 10:00:00 UTC.
@@ -46,6 +46,25 @@ pub fn system(nodes: &[&[u64]]) -> System {
 
 pub fn sched(system: System, kind: StrategyKind) -> Scheduler {
     Scheduler::new(system, SchedulerConfig::new(kind))
+}
+
+/// Allocation `id`: `cap_gb` on `d` during minutes `[from, to)`.
+pub fn allocation_on(id: u64, d: DiskRef, cap_gb: u64, from: i64, to: i64) -> Allocation {
+    Allocation {
+        id: AllocId(id),
+        start: at_min(from),
+        end: at_min(to),
+        placements: vec![Placement {
+            disk: d,
+            capacity: gb(cap_gb),
+        }],
+    }
+}
+
+/// Put `cap_gb` on `d` during minutes `[from, to)` with `restore`, which
+/// places an allocation exactly where we say.
+pub fn occupy(s: &mut Scheduler, id: u64, d: DiskRef, cap_gb: u64, from: i64, to: i64) {
+    s.restore(allocation_on(id, d, cap_gb, from, to)).unwrap();
 }
 
 /// `cap_gb` for `dur_min` minutes starting at minute `start_min`.

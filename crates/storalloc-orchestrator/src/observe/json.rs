@@ -3,32 +3,13 @@
 //! their placements. prost types have no serde, so the mapping is by hand.
 
 use serde_json::{json, Value};
-use storalloc_proto::v1::{Allocation, AllocationState, NodeInfo, NodeState};
+use storalloc_client::json::disk_usage;
+use storalloc_proto::v1::{Allocation, NodeInfo};
 
 /// How many finished allocations the dashboard shows (newest first).
 pub const FINISHED_SHOWN: usize = 200;
 
-pub fn state_name(s: AllocationState) -> &'static str {
-    match s {
-        AllocationState::Unspecified => "unspecified",
-        AllocationState::Pending => "pending",
-        AllocationState::Granted => "granted",
-        AllocationState::Refused => "refused",
-        AllocationState::Allocated => "allocated",
-        AllocationState::Failed => "failed",
-        AllocationState::Ended => "ended",
-        AllocationState::Cancelled => "cancelled",
-    }
-}
-
-pub fn node_state_name(s: NodeState) -> &'static str {
-    match s {
-        NodeState::Unspecified => "unspecified",
-        NodeState::Up => "up",
-        NodeState::Down => "down",
-        NodeState::Drained => "drained",
-    }
-}
+pub use storalloc_client::json::{allocation_state_name as state_name, node_state_name};
 
 pub fn allocation(a: &Allocation) -> Value {
     let r = a.request.as_ref();
@@ -62,14 +43,7 @@ pub fn node(n: &NodeInfo) -> Value {
         "hostname": d.map(|d| d.hostname.as_str()).unwrap_or(""),
         "state": node_state_name(n.state()),
         "last_heartbeat_unix": n.last_heartbeat_unix,
-        "disks": n.disks.iter().map(|u| json!({
-            "disk": u.disk,
-            "capacity_bytes": u.capacity_bytes,
-            "used_bytes": u.used_bytes,
-            "free_bytes": u.capacity_bytes.saturating_sub(u.used_bytes),
-            "allocations": u.allocations,
-            "medium": u.medium,
-        })).collect::<Vec<_>>(),
+        "disks": n.disks.iter().map(disk_usage).collect::<Vec<_>>(),
     })
 }
 

@@ -1,0 +1,99 @@
+//! Setup shared by the orchestrator's integration tests: options for an
+//! in-process orchestrator on loopback with random ports, an engine over
+//! a SQLite store, and the register and submit requests they send.
+//! Each test file uses only some of these.
+
+use std::path::Path;
+use storalloc_core::{SchedulerConfig, StrategyKind};
+use storalloc_orchestrator::store::SqliteStore;
+use storalloc_orchestrator::{
+    Engine, EngineConfig, ManualClock, OrchestratorOptions, RecordingComm,
+};
+use storalloc_proto::v1::{
+    DiskDescription, NodeDescription, RegisterRequest, StorageRequest, SubmitRequest,
+};
+
+pub const GB: u64 = 1_000_000_000;
+
+/// The engine the recovery tests drive directly.
+#[allow(dead_code)]
+pub type E = Engine<SqliteStore, RecordingComm, ManualClock>;
+
+/// Options for an orchestrator bound to `host` on random ports.
+#[allow(dead_code)]
+pub fn options_on(dir: &Path, host: &str) -> OrchestratorOptions {
+    OrchestratorOptions {
+        host: host.into(),
+        client_port: 0,
+        server_port: 0,
+        state_dir: dir.to_path_buf(),
+        engine: EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstCase)),
+    }
+}
+
+/// Options for an orchestrator on 127.0.0.1 with random ports.
+#[allow(dead_code)]
+pub fn options(dir: &Path) -> OrchestratorOptions {
+    options_on(dir, "127.0.0.1")
+}
+
+/// Opens the engine over the store in `dir`; heartbeats never time out,
+/// so only what a test does changes node states.
+#[allow(dead_code)]
+pub fn open_engine(
+    dir: &Path,
+    clock: &ManualClock,
+    comm: &RecordingComm,
+    strategy: StrategyKind,
+) -> E {
+    let mut cfg = EngineConfig::new(SchedulerConfig::new(strategy));
+    cfg.heartbeat_timeout_s = 1_000_000;
+    Engine::open(
+        SqliteStore::open(dir).unwrap(),
+        comm.clone(),
+        clock.clone(),
+        cfg,
+    )
+    .unwrap()
+}
+
+/// `host` with one simulated 1000 GB disk, holding nothing.
+#[allow(dead_code)]
+pub fn register_request(host: &str) -> RegisterRequest {
+    RegisterRequest {
+        node: Some(NodeDescription {
+            hostname: host.into(),
+            address: "127.0.0.1".into(),
+            network_bw_gbps: 10.0,
+            disks: vec![DiskDescription {
+                capacity_bytes: 1000 * GB,
+                write_bw_gbps: 2.0,
+                read_bw_gbps: 2.0,
+                backend: "simulate".into(),
+                ..Default::default()
+            }],
+        }),
+        held: vec![],
+        agent_version: "test".into(),
+    }
+}
+
+/// `gb` GB for an hour, starting at `start` (now when `None`).
+#[allow(dead_code)]
+pub fn submit_at(id: &str, gb: u64, start: Option<i64>) -> SubmitRequest {
+    SubmitRequest {
+        request_id: id.into(),
+        request: Some(StorageRequest {
+            capacity_bytes: gb * GB,
+            duration_s: 3600,
+            start_unix: start,
+            ..Default::default()
+        }),
+    }
+}
+
+/// `gb` GB for an hour, starting now.
+#[allow(dead_code)]
+pub fn submit(id: &str, gb: u64) -> SubmitRequest {
+    submit_at(id, gb, None)
+}
