@@ -6,12 +6,9 @@ mod support;
 use std::time::Duration;
 use storalloc_orchestrator::service::read_endpoints;
 use storalloc_orchestrator::Orchestrator;
-use storalloc_proto::v1::admin_service_client::AdminServiceClient;
 use storalloc_proto::v1::agent_command::Kind;
-use storalloc_proto::v1::agent_service_client::AgentServiceClient;
-use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use storalloc_proto::v1::*;
-use support::{options, register_request, submit, GB};
+use support::{admin_at, agent_at, client_at, options, register_request, submit, GB};
 use tonic::Code;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,15 +20,9 @@ async fn a_client_and_an_agent_over_grpc() {
     assert_ne!(ep.client.port(), 0);
     assert_ne!(ep.client.port(), ep.server.port());
 
-    let mut agent = AgentServiceClient::connect(format!("http://{}", ep.server))
-        .await
-        .unwrap();
-    let mut client = ClientServiceClient::connect(format!("http://{}", ep.client))
-        .await
-        .unwrap();
-    let mut admin = AdminServiceClient::connect(format!("http://{}", ep.client))
-        .await
-        .unwrap();
+    let mut agent = agent_at(ep.server).await;
+    let mut client = client_at(ep.client).await;
+    let mut admin = admin_at(ep.client).await;
 
     let reg = agent
         .register(register_request("storage-1"))
@@ -190,9 +181,7 @@ async fn a_client_and_an_agent_over_grpc() {
     // Same state dir, new ports: the allocation is still there.
     let orch = Orchestrator::start(options(dir.path())).await.unwrap();
     let ep = read_endpoints(dir.path()).unwrap();
-    let mut client = ClientServiceClient::connect(format!("http://{}", ep.client))
-        .await
-        .unwrap();
+    let mut client = client_at(ep.client).await;
     let got = client
         .get(GetRequest {
             allocation_id: a.id,
@@ -215,9 +204,7 @@ async fn concurrent_submits_share_commits_and_all_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let orch = Orchestrator::start(options(dir.path())).await.unwrap();
     let ep = orch.endpoints();
-    let mut agent = AgentServiceClient::connect(format!("http://{}", ep.server))
-        .await
-        .unwrap();
+    let mut agent = agent_at(ep.server).await;
     agent
         .register(RegisterRequest {
             node: Some(NodeDescription {
@@ -239,9 +226,7 @@ async fn concurrent_submits_share_commits_and_all_survive_a_restart() {
         })
         .await
         .unwrap();
-    let client = ClientServiceClient::connect(format!("http://{}", ep.client))
-        .await
-        .unwrap();
+    let client = client_at(ep.client).await;
     let mut tasks = Vec::new();
     for i in 0..200 {
         let mut c = client.clone();
@@ -278,9 +263,7 @@ async fn concurrent_submits_share_commits_and_all_survive_a_restart() {
     orch.stop().await.unwrap();
 
     let orch = Orchestrator::start(options(dir.path())).await.unwrap();
-    let mut client = ClientServiceClient::connect(format!("http://{}", orch.endpoints().client))
-        .await
-        .unwrap();
+    let mut client = client_at(orch.endpoints().client).await;
     let listed = client
         .list(ListRequest {
             include_finished: true,

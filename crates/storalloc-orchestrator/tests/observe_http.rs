@@ -9,10 +9,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use storalloc_orchestrator::observe::{serve_http, terminal};
 use storalloc_orchestrator::Orchestrator;
-use storalloc_proto::v1::agent_service_client::AgentServiceClient;
-use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use storalloc_proto::v1::*;
-use support::{options, register_request, submit_at, GB};
+use support::{agent_at, client_at, options, register_request, submit_at, GB};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -111,12 +109,8 @@ async fn metrics_state_page_and_events_of_a_live_orchestrator() {
     let http = serve_http("127.0.0.1:0", orch.engine()).await.unwrap();
     let web = http.addr();
     let ep = orch.endpoints();
-    let mut agent = AgentServiceClient::connect(format!("http://{}", ep.server))
-        .await
-        .unwrap();
-    let mut client = ClientServiceClient::connect(format!("http://{}", ep.client))
-        .await
-        .unwrap();
+    let mut agent = agent_at(ep.server).await;
+    let mut client = client_at(ep.client).await;
     // Two simulated 1000 GB disks.
     let mut reg = register_request("dash-1");
     let node = reg.node.as_mut().unwrap();

@@ -17,7 +17,7 @@ use storalloc_proto::v1::agent_command::Kind;
 use storalloc_proto::v1::agent_service_client::AgentServiceClient;
 use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use storalloc_proto::v1::*;
-use support::{options_on, register_request, submit};
+use support::{admin_at, agent_at, client_at, options_on, register_request, submit};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
@@ -115,15 +115,9 @@ async fn clients(
 ) {
     let ep = o.endpoints();
     (
-        ClientServiceClient::connect(format!("http://{}", ep.client))
-            .await
-            .unwrap(),
-        AdminServiceClient::connect(format!("http://{}", ep.client))
-            .await
-            .unwrap(),
-        AgentServiceClient::connect(format!("http://{}", ep.server))
-            .await
-            .unwrap(),
+        client_at(ep.client).await,
+        admin_at(ep.client).await,
+        agent_at(ep.server).await,
     )
 }
 

@@ -184,14 +184,14 @@ pub fn comparison_page(title: &str, runs: &[(Summary, &Metrics, &Downsampled)]) 
     for (s, _, _) in runs {
         let _ = write!(
             b,
-            "<tr><td><a href=\"{0}/report.html\">{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td><td>{5}</td><td>{6}</td><td>{7}</td><td>{8}</td></tr>",
+            "<tr><td><a href=\"{0}/report.html\">{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td><td>{5:.1}</td><td>{6}</td><td>{7}</td><td>{8}</td></tr>",
             escape(&s.strategy),
             s.requests,
             s.accepted,
             s.refused,
             s.delayed,
-            // Exact bytes are in output.yml and comparison.csv; people read one decimal.
-            format!("{:.1}", s.allocated_gb),
+            // One decimal: exact bytes are in output.yml and comparison.csv.
+            s.allocated_gb,
             pct(s.mean_utilisation),
             pct(s.max_utilisation),
             s.max_concurrent_allocations

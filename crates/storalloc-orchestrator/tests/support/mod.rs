@@ -3,15 +3,20 @@
 //! a SQLite store, and the register and submit requests they send.
 //! Each test file uses only some of these.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use storalloc_core::{SchedulerConfig, StrategyKind};
 use storalloc_orchestrator::store::SqliteStore;
 use storalloc_orchestrator::{
     Engine, EngineConfig, ManualClock, OrchestratorOptions, RecordingComm,
 };
+use storalloc_proto::v1::admin_service_client::AdminServiceClient;
+use storalloc_proto::v1::agent_service_client::AgentServiceClient;
+use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use storalloc_proto::v1::{
     DiskDescription, NodeDescription, RegisterRequest, StorageRequest, SubmitRequest,
 };
+use tonic::transport::Channel;
 
 pub const GB: u64 = 1_000_000_000;
 
@@ -96,4 +101,28 @@ pub fn submit_at(id: &str, gb: u64, start: Option<i64>) -> SubmitRequest {
 #[allow(dead_code)]
 pub fn submit(id: &str, gb: u64) -> SubmitRequest {
     submit_at(id, gb, None)
+}
+
+/// A client of the client port at `addr`, over plain HTTP/2.
+#[allow(dead_code)]
+pub async fn client_at(addr: SocketAddr) -> ClientServiceClient<Channel> {
+    ClientServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap()
+}
+
+/// An admin client of the client port at `addr`, over plain HTTP/2.
+#[allow(dead_code)]
+pub async fn admin_at(addr: SocketAddr) -> AdminServiceClient<Channel> {
+    AdminServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap()
+}
+
+/// An agent's client of the server port at `addr`, over plain HTTP/2.
+#[allow(dead_code)]
+pub async fn agent_at(addr: SocketAddr) -> AgentServiceClient<Channel> {
+    AgentServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap()
 }
