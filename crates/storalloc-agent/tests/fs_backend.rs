@@ -111,9 +111,21 @@ impl Drop for Mounted {
             .collect();
         inner.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
         for p in inner {
-            let _ = Command::new("umount").arg(&p).status();
+            unmount(&p);
         }
-        let _ = Command::new("umount").arg(&self.mount).status();
+        unmount(&self.mount);
+    }
+}
+
+/// Unmounts `p`, lazily if it is still busy, so a test never leaves a
+/// mount (and its loop device) behind.
+fn unmount(p: &Path) {
+    let ok = Command::new("umount")
+        .arg(p)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        let _ = Command::new("umount").arg("-l").arg(p).status();
     }
 }
 
