@@ -2,8 +2,8 @@
 //! orchestrator (in this process, durable SQLite commits) whose simulated
 //! system has many nodes; prints grants per second and submit latency.
 
-use crate::cmd_client::runtime;
 use crate::cmd_demo::start_local;
+use crate::orchestrator_args::runtime;
 use anyhow::Context;
 use clap::Args;
 use std::process::ExitCode;

@@ -1,6 +1,6 @@
 //! `storalloc cancel ID`: end an allocation early; its storage is released.
 
-use crate::cmd_client::{runtime, OrchestratorArgs};
+use crate::orchestrator_args::{runtime, OrchestratorArgs};
 use clap::Args;
 use std::process::ExitCode;
 use storalloc_client::json::allocation_state_name;

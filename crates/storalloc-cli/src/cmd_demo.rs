@@ -6,7 +6,8 @@
 //!
 //! `start_local` is also what `storalloc bench` runs against.
 
-use crate::cmd_client::{attach_lines, describe_grant, runtime};
+use crate::cmd_client::{attach_lines, describe_grant};
+use crate::orchestrator_args::runtime;
 use anyhow::Context;
 use clap::Args;
 use std::path::Path;

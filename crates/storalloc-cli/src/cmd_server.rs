@@ -2,7 +2,7 @@
 //! file (or, with `--all-hosts`, one agent task per host, for demos and
 //! benchmarks). Runs until Ctrl-C or SIGTERM.
 
-use crate::cmd_client::{runtime, OrchestratorArgs, Service};
+use crate::orchestrator_args::{runtime, OrchestratorArgs, Service};
 use anyhow::{bail, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};

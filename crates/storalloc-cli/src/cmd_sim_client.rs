@@ -7,7 +7,7 @@
 //! replayed as they are. Each job is submitted at its (scaled) start time, as
 //! the original replayer did, with a fresh request id per replay.
 
-use crate::cmd_client::{runtime, OrchestratorArgs};
+use crate::orchestrator_args::{runtime, OrchestratorArgs};
 use anyhow::{bail, Context};
 use clap::Args;
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! `storalloc status`: nodes and their state, disks with used and free
 //! space, and live allocations, as the orchestrator sees them now.
 
-use crate::cmd_client::{runtime, OrchestratorArgs};
+use crate::orchestrator_args::{runtime, OrchestratorArgs};
 use clap::Args;
 use std::process::ExitCode;
 use storalloc_client::json::{allocation_state_name, node_state_name};

@@ -18,6 +18,7 @@ mod cmd_traces_extract;
 mod cmd_traces_inspect;
 mod cmd_traces_synth;
 mod log_ship;
+mod orchestrator_args;
 mod security_setup;
 mod server_options;
 

@@ -10,6 +10,7 @@
 //! - [`synth`]: a larger trace resampled from a real one.
 
 pub mod error;
+mod event_stream;
 pub mod extract;
 mod fast_path;
 mod fields;
