@@ -70,6 +70,10 @@ pub struct JobStream<I: Iterator<Item = char>> {
     index: usize,
     format: Option<TraceFormat>,
     io_error: Rc<RefCell<Option<std::io::Error>>>,
+    /// The parser has delivered `StreamEnd`. It answers `StreamEnd` again
+    /// to every later call, so a state that asks past the end would spin
+    /// forever; asking again is an error instead.
+    ended: bool,
 }
 
 impl JobStream<CharReader<BufReader<std::fs::File>>> {
@@ -104,6 +108,7 @@ impl<R: BufRead> JobStream<CharReader<R>> {
             index: 0,
             format: None,
             io_error: error,
+            ended: false,
         }
     }
 }
@@ -120,7 +125,13 @@ impl<I: Iterator<Item = char>> JobStream<I> {
     }
 
     fn next_event(&mut self) -> Result<(Event, Marker), TraceError> {
+        if self.ended {
+            return Err(self.structure("unexpected end of file"));
+        }
         let r = self.parser.next_token();
+        if let Ok((Event::StreamEnd, _)) = &r {
+            self.ended = true;
+        }
         if let Some(e) = self.io_error.borrow_mut().take() {
             return Err(TraceError::Io {
                 path: self.path.clone(),
@@ -214,6 +225,9 @@ impl<I: Iterator<Item = char>> JobStream<I> {
                     return Err(self.structure("no `jobs:` list at the top level"));
                 }
                 self.state = State::Rest;
+            }
+            Event::StreamEnd | Event::DocumentEnd => {
+                return Err(self.structure("unexpected end of file inside the top-level mapping"))
             }
             Event::Scalar(key, ..) => {
                 let (value, _) = self.next_event()?;

@@ -165,3 +165,26 @@ fn the_fast_path_reads_the_shared_traces_like_the_yaml_parser() {
     let written = String::from_utf8(written).unwrap();
     assert!(storalloc_traces::reader::parse_str_fast(&written).is_some());
 }
+
+/// Found by `any_field_values_never_panic`: with job errors skipped, this
+/// trace drove the reader back to the top level at the end of the stream,
+/// where it asked the parser for events forever. Run on a thread with a
+/// deadline, so a regression fails instead of hanging the suite.
+#[test]
+fn a_trace_ending_inside_a_broken_job_ends_the_stream() {
+    let text = "jobs:\n- id: \u{a031c}\r?\n  startTime: \u{8}u\t\"\u{fbb44}}bJ\n  endTime: \u{6}\u{b9aa6}\u{468}z\u{f61aa}0{\n  readBytes: ?*\u{fffd}\t\u{202e}\n  writtenBytes: 1\n";
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        check(text);
+        let skipped = storalloc_traces::reader::read_str(
+            text,
+            ReadOptions { skip_invalid: true },
+            |_| {},
+        );
+        tx.send(skipped.is_err()).unwrap();
+    });
+    let ended_in_error = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the reader did not finish within 30 s");
+    assert!(ended_in_error, "a trace cut inside a quoted value is an error");
+}
