@@ -176,15 +176,15 @@ fn a_trace_ending_inside_a_broken_job_ends_the_stream() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         check(text);
-        let skipped = storalloc_traces::reader::read_str(
-            text,
-            ReadOptions { skip_invalid: true },
-            |_| {},
-        );
+        let skipped =
+            storalloc_traces::reader::read_str(text, ReadOptions { skip_invalid: true }, |_| {});
         tx.send(skipped.is_err()).unwrap();
     });
     let ended_in_error = rx
         .recv_timeout(std::time::Duration::from_secs(30))
         .expect("the reader did not finish within 30 s");
-    assert!(ended_in_error, "a trace cut inside a quoted value is an error");
+    assert!(
+        ended_in_error,
+        "a trace cut inside a quoted value is an error"
+    );
 }
