@@ -44,6 +44,9 @@ pub fn run(a: OrchestratorCmdArgs) -> anyhow::Result<ExitCode> {
     let mut engine = EngineConfig::new(cfg.scheduler_config(a.seed));
     engine.heartbeat_interval_s = u32::try_from(cfg.heartbeat_interval_s).unwrap_or(u32::MAX);
     engine.heartbeat_timeout_s = u32::try_from(cfg.heartbeat_timeout_s).unwrap_or(u32::MAX);
+    engine.retention_s = cfg.retention_s;
+    engine.keep_history = cfg.keep_history;
+    engine.clock_jump_grace_s = cfg.clock_jump_grace_s;
     let opts = OrchestratorOptions {
         host: cfg.orchestrator_addr.clone(),
         client_port: cfg.client_port,

@@ -11,6 +11,7 @@ mod cmd_orchestrator;
 mod cmd_server;
 mod cmd_sim_client;
 mod cmd_simulate;
+mod cmd_history;
 mod cmd_status;
 mod cmd_system;
 mod cmd_traces;
@@ -70,6 +71,8 @@ enum Command {
     Status(cmd_status::StatusArgs),
     /// Cancel an allocation.
     Cancel(cmd_cancel::CancelArgs),
+    /// List finished allocations, including those past the retention period.
+    History(cmd_history::HistoryArgs),
     /// Run orchestrator, simulated servers and a few clients in one process.
     Demo(cmd_demo::DemoArgs),
     /// Measure grants per second and latency against a local orchestrator.
@@ -94,6 +97,7 @@ fn log_source(c: &Command) -> (&'static str, Option<std::path::PathBuf>) {
         Command::Client(a) => ("client", a.at.config.clone()),
         Command::Status(_) => ("status", None),
         Command::Cancel(_) => ("cancel", None),
+        Command::History(_) => ("history", None),
         Command::Demo(_) => ("demo", None),
         Command::Bench(_) => ("bench", None),
         Command::Simulate(_) => ("simulate", None),
@@ -179,6 +183,7 @@ fn main() -> std::process::ExitCode {
         Command::Server(a) => cmd_server::run(a),
         Command::Client(a) => cmd_client::run(a),
         Command::Status(a) => cmd_status::run(a),
+        Command::History(a) => cmd_history::run(a),
         Command::Cancel(a) => cmd_cancel::run(a),
         Command::Demo(a) => cmd_demo::run(a),
         Command::Bench(a) => cmd_bench::run(a),

@@ -9,7 +9,8 @@
 //! never allocated twice.
 
 mod endpoints;
-pub mod json;
+/// The JSON views moved to `storalloc-proto`, beside the messages they show.
+pub use storalloc_proto::json;
 mod retry;
 
 pub use endpoints::{read_endpoints, wait_for_endpoints, Endpoints};
@@ -234,6 +235,15 @@ impl Client {
     pub async fn status(&self) -> Result<pb::StatusResponse, ClientError> {
         self.call("status", |mut c, _| async move {
             c.status(pb::StatusRequest {}).await
+        })
+        .await
+    }
+
+    /// One page of finished allocations (see `storalloc history`).
+    pub async fn history(&self, req: pb::HistoryRequest) -> Result<pb::HistoryResponse, ClientError> {
+        self.call("history", |mut c, _| {
+            let req = req.clone();
+            async move { c.history(req).await }
         })
         .await
     }

@@ -67,6 +67,16 @@ pub struct Config {
     pub heartbeat_interval_s: u64,
     /// Extension: silence after which an agent's node is marked down, in seconds.
     pub heartbeat_timeout_s: u64,
+    /// Extension: how long finished allocations stay in the orchestrator's
+    /// memory (and `status`, `/api/state`) before they move to the history
+    /// table, in seconds (`retention`: seconds or a Slurm duration).
+    pub retention_s: u64,
+    /// Extension: keep allocations that leave memory in the history table
+    /// (`storalloc history`); `false` drops them.
+    pub keep_history: bool,
+    /// Extension: how long expiries caused by a forward jump of the wall
+    /// clock are held, in seconds (docs/operations.md, "Clock rules").
+    pub clock_jump_grace_s: u64,
     /// Extension: the host (IP or name) the orchestrator serves its
     /// dashboard and `/metrics` on. `None`: no HTTP server.
     pub http_addr: Option<String>,
@@ -108,6 +118,9 @@ impl Default for Config {
             state_dir: None,
             heartbeat_interval_s: 2,
             heartbeat_timeout_s: 10,
+            retention_s: 24 * 3600,
+            keep_history: true,
+            clock_jump_grace_s: 15 * 60,
             http_addr: None,
             http_port: None,
             log_forward: false,
@@ -304,6 +317,9 @@ fn apply(c: &mut Config, key: &str, v: &Value, notes: &mut Vec<String>) -> Resul
         }
         "heartbeat_interval_s" => c.heartbeat_interval_s = positive_int(v, key)?,
         "heartbeat_timeout_s" => c.heartbeat_timeout_s = positive_int(v, key)?,
+        "retention" | "retention_s" => c.retention_s = duration_s(v, key)?,
+        "keep_history" => c.keep_history = boolean(v, key)?,
+        "clock_jump_grace" | "clock_jump_grace_s" => c.clock_jump_grace_s = duration_s(v, key)?,
         "http_addr" => {
             c.http_addr = match v {
                 Value::Null => None,
@@ -316,4 +332,19 @@ fn apply(c: &mut Config, key: &str, v: &Value, notes: &mut Vec<String>) -> Resul
         _ => notes.push(format!("{key}: unknown key; ignored")),
     }
     Ok(())
+}
+
+/// A duration in seconds: a whole number, or a Slurm duration string
+/// (`30`, `1:00:00`, `1-00:00:00`).
+fn duration_s(v: &Value, key: &str) -> Result<u64, FieldError> {
+    const EXPECTED: &str = "seconds or a Slurm duration such as 1-00:00:00";
+    match v {
+        Value::Int(i) if *i >= 0 => Ok(*i as u64),
+        Value::Str(s) => s
+            .trim()
+            .parse::<storalloc_core::TimeSpan>()
+            .map(|t| t.0)
+            .map_err(|e| FieldError::new(key, format!("expected {EXPECTED}, got {s:?} ({e})"))),
+        other => Err(FieldError::new(key, crate::fields::got(EXPECTED, other))),
+    }
 }

@@ -14,7 +14,7 @@ pub(crate) fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn got(expected: &str, v: &Value) -> String {
+pub(crate) fn got(expected: &str, v: &Value) -> String {
     format!("expected {expected}, got {}", v.describe())
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use crate::model::Dispatch;
 use storalloc_proto::v1::AgentCommand;
 use tokio::sync::mpsc;
 
@@ -17,9 +18,9 @@ pub trait AgentComm: Send {
     fn open_stream(&mut self, node: u32) -> Self::Stream;
     /// The node went DOWN or re-registered: close its stream, if any.
     fn close_stream(&mut self, node: u32);
-    /// Deliver `command` to `node` if it has a stream; otherwise drop it
+    /// Deliver a command to its node if it has a stream; otherwise drop it
     /// (the outbox keeps it).
-    fn send(&mut self, node: u32, command: &AgentCommand);
+    fn send(&mut self, d: &Dispatch);
 }
 
 /// The real comm: one unbounded queue per connected node, drained by the
@@ -43,11 +44,11 @@ impl AgentComm for ChannelComm {
         self.streams.remove(&node);
     }
 
-    fn send(&mut self, node: u32, command: &AgentCommand) {
-        if let Some(tx) = self.streams.get(&node) {
-            if tx.send(command.clone()).is_err() {
+    fn send(&mut self, d: &Dispatch) {
+        if let Some(tx) = self.streams.get(&d.node) {
+            if tx.send(crate::service::convert::dispatch_to_proto(d)).is_err() {
                 // The agent hung up; it re-registers and gets the outbox.
-                self.streams.remove(&node);
+                self.streams.remove(&d.node);
             }
         }
     }
@@ -58,7 +59,7 @@ impl AgentComm for ChannelComm {
 pub enum CommEvent {
     Opened(u32),
     Closed(u32),
-    Sent(u32, AgentCommand),
+    Sent(Dispatch),
 }
 
 /// A fake comm for tests: records every call; clones share the record.
@@ -75,12 +76,12 @@ impl RecordingComm {
     pub fn take(&self) -> Vec<CommEvent> {
         std::mem::take(&mut *self.log.lock().expect("comm log poisoned"))
     }
-    /// Only the commands sent since the last `take`, as `(node, command)`.
-    pub fn take_sent(&self) -> Vec<(u32, AgentCommand)> {
+    /// Only the commands sent since the last `take`.
+    pub fn take_sent(&self) -> Vec<Dispatch> {
         self.take()
             .into_iter()
             .filter_map(|e| match e {
-                CommEvent::Sent(n, c) => Some((n, c)),
+                CommEvent::Sent(d) => Some(d),
                 _ => None,
             })
             .collect()
@@ -98,7 +99,7 @@ impl AgentComm for RecordingComm {
     fn close_stream(&mut self, node: u32) {
         self.push(CommEvent::Closed(node));
     }
-    fn send(&mut self, node: u32, command: &AgentCommand) {
-        self.push(CommEvent::Sent(node, command.clone()));
+    fn send(&mut self, d: &Dispatch) {
+        self.push(CommEvent::Sent(d.clone()));
     }
 }

@@ -1,17 +1,20 @@
 //! The live storalloc orchestrator.
 //!
-//! - [`engine::Engine`] owns the pure scheduler and every record; it is
-//!   driven by calls and writes each batch of changes through a
-//!   [`store::StateStore`] before anyone hears of them.
-//! - [`comm::AgentComm`] carries commands to agents; [`clock::Clock`] tells
-//!   the time. Both have fakes for tests.
+//! - [`model`]: the engine's own records (allocations, nodes, commands) and
+//!   their versioned stored encoding, apart from the wire types.
+//! - [`lifecycle`]: the pure transitions, `(state, input, now)` to effects.
+//! - [`engine::Engine`] executes those effects: it writes each batch through
+//!   a [`store::StateStore`] before anyone hears of it, then sends agent
+//!   commands through [`comm::AgentComm`]; [`clock::Clock`] tells the time.
 //! - [`service`] runs the engine on its own thread behind the `storalloc.v1`
-//!   gRPC services.
+//!   gRPC services, and converts between wire messages and records.
 //! - [`observe`] serves the dashboard, `/metrics` and the terminal view.
 
 pub mod clock;
 pub mod comm;
 pub mod engine;
+pub mod lifecycle;
+pub mod model;
 pub mod observe;
 pub mod service;
 pub mod store;
@@ -19,6 +22,6 @@ pub mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use comm::{AgentComm, ChannelComm, CommEvent, RecordingComm};
-pub use engine::{Engine, EngineConfig, EngineError};
+pub use engine::{Engine, EngineConfig, EngineError, Event, OpenError};
 pub use service::{Endpoints, Orchestrator, OrchestratorError, OrchestratorOptions};
 pub use store::{MemoryStore, SqliteStore, StateStore, StoreError};

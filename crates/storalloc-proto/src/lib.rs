@@ -5,3 +5,7 @@ pub mod v1 {
     #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
     tonic::include_proto!("storalloc.v1");
 }
+
+/// JSON views of the messages, shared by the CLI's `--json` output and the
+/// orchestrator's dashboard.
+pub mod json;

@@ -1,313 +1,366 @@
-//! The engine: owns the pure `Scheduler` and every record, and is driven by
-//! calls from one thread at a time. Each call changes memory and notes what
-//! changed; [`Engine::commit`] writes all of it in one store transaction and
-//! only then sends agent commands and watch events. The caller answers
-//! clients after `commit` returns, so a grant is on disk before anyone hears
-//! of it, and several calls can share one commit (group commit).
+//! The engine: the thread-side executor of the lifecycle. It reads the
+//! clock, runs a transition of the pure [`World`], and carries out its
+//! effects: store writes are batched until [`Engine::commit`] writes them in
+//! one transaction, and only then are agent commands sent and watch events
+//! published. The caller answers clients after `commit` returns, so a grant
+//! is on disk before anyone hears of it, and several calls share one commit
+//! (group commit).
 
-mod agents;
-mod clients;
-mod lifecycle;
-mod nodes;
-mod recovery;
+mod batch;
 #[cfg(test)]
 mod tests;
 
-pub use clients::Owner;
+pub use crate::lifecycle::{EngineConfig, EngineError};
+pub use crate::model::Owner;
 
 use crate::clock::Clock;
 use crate::comm::AgentComm;
-use crate::store::{Batch, OutboxCommand, StateStore, StoreError, StoredNode};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use storalloc_core::{Node, Scheduler, SchedulerConfig, Timestamp};
-use storalloc_proto::v1::{AgentCommand, Allocation, AllocationEvent, AllocationState};
+use crate::lifecycle::{
+    ClockAlert, CommandOutcome, Effect, NodeName, NodeView, Registered, Registration, Step,
+    TimeKeeper, World,
+};
+use crate::model::{AllocationRecord, StorageRequest};
+use crate::store::{HistoryQuery, StateStore, StoreError};
+use batch::Pending;
+use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// How the engine behaves beyond the scheduler's own settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EngineConfig {
-    pub scheduler: SchedulerConfig,
-    /// Told to agents at registration: how often to send a heartbeat.
-    pub heartbeat_interval_s: u32,
-    /// A node whose last heartbeat is older than this is DOWN.
-    pub heartbeat_timeout_s: u32,
-    /// A request that arrives while no node is up waits this long for one.
-    pub pending_timeout_s: u32,
+/// What watchers hear, after the commit that made it durable.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Allocation {
+        seq: u64,
+        time_unix: i64,
+        record: Arc<AllocationRecord>,
+    },
+    Clock {
+        seq: u64,
+        time_unix: i64,
+        alert: ClockAlert,
+    },
 }
 
-impl EngineConfig {
-    pub fn new(scheduler: SchedulerConfig) -> EngineConfig {
-        EngineConfig {
-            scheduler,
-            heartbeat_interval_s: 5,
-            heartbeat_timeout_s: 15,
-            pending_timeout_s: 60,
+impl Event {
+    pub fn allocation(&self) -> Option<&AllocationRecord> {
+        match self {
+            Event::Allocation { record, .. } => Some(record),
+            Event::Clock { .. } => None,
         }
     }
 }
 
-/// Errors a caller can cause; nothing changed when one is returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EngineError {
-    #[error("{0}")]
-    InvalidArgument(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    FailedPrecondition(String),
+/// Everything `status` shows.
+#[derive(Debug, Clone)]
+pub struct StatusView {
+    pub nodes: Vec<NodeView>,
+    pub allocations: Vec<AllocationRecord>,
+    pub strategy: String,
+    pub now_unix: i64,
 }
 
-/// A node as the engine knows it now.
-struct NodeRt {
-    stored: StoredNode,
-    core: Node,
-    up: bool,
-    last_heartbeat: i64,
-    session: Option<String>,
+/// A page of finished allocations.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    pub allocations: Vec<AllocationRecord>,
+    /// The `after_id` of the next page; `None` after the last one.
+    pub next_after_id: Option<u64>,
 }
 
-/// What changed since the last commit.
-#[derive(Default)]
-struct Txn {
-    allocs: BTreeSet<u64>,
-    nodes: BTreeSet<u32>,
-    /// Commands created in this transaction, in order; sent after commit.
-    added: Vec<u64>,
-    done: Vec<u64>,
-    ids_dirty: bool,
+/// Why the engine could not open its state.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the state store holds a record that cannot be used: {0}; nothing was changed (restore a backup, or fix or remove that record)")]
+    Recovery(#[from] crate::lifecycle::RecoveryError),
 }
 
 pub struct Engine<S: StateStore, A: AgentComm, C: Clock> {
+    world: World,
+    keeper: TimeKeeper,
     store: S,
     comm: A,
     clock: C,
-    cfg: EngineConfig,
-    sched: Scheduler,
-    /// The node set changed and `sched` does not know yet: it is rebuilt
-    /// before its next use, so a burst of registrations costs one rebuild.
-    sched_stale: bool,
-    nodes: Vec<NodeRt>,
-    by_hostname: HashMap<String, u32>,
-    sessions: HashMap<String, u32>,
-    allocs: HashMap<u64, Allocation>,
-    by_request_id: HashMap<String, u64>,
-    /// Granted reservations whose Allocate commands are not issued yet.
-    starts: BTreeSet<(i64, u64)>,
-    /// Live (GRANTED or ALLOCATED) allocations by end time.
-    ends: BTreeSet<(i64, u64)>,
-    /// Live allocations with a placement on each node, by node id.
-    node_allocs: Vec<BTreeSet<u64>>,
-    /// Requests waiting for a node to come up, in arrival order.
-    pending: BTreeSet<u64>,
-    outbox: BTreeMap<u64, OutboxCommand>,
-    outbox_by_alloc: HashMap<u64, BTreeSet<u64>>,
-    next_alloc_id: u64,
-    next_command_id: u64,
+    pending: Pending,
     seq: u64,
-    /// When this engine was opened: a request that was pending across a
-    /// restart gets a full `pending_timeout_s` from here.
-    opened_at: i64,
-    session_counter: u64,
-    run_nonce: u64,
-    events: broadcast::Sender<AllocationEvent>,
-    txn: Txn,
-}
-
-pub(crate) fn is_live(a: &Allocation) -> bool {
-    matches!(
-        a.state(),
-        AllocationState::Granted | AllocationState::Allocated
-    )
-}
-
-/// REFUSED, FAILED, ENDED or CANCELLED: nothing will change any more.
-pub fn is_finished(a: &Allocation) -> bool {
-    matches!(
-        a.state(),
-        AllocationState::Refused
-            | AllocationState::Failed
-            | AllocationState::Ended
-            | AllocationState::Cancelled
-    )
-}
-
-/// An allocation's placements merged per `(node, disk)`: one agent command
-/// covers every block of an allocation on one disk.
-pub(crate) fn disk_groups(a: &Allocation) -> Vec<(u32, u32, u64)> {
-    let mut out: Vec<(u32, u32, u64)> = Vec::new();
-    for p in &a.placements {
-        match out.iter_mut().find(|g| g.0 == p.node && g.1 == p.disk) {
-            Some(g) => g.2 += p.capacity_bytes,
-            None => out.push((p.node, p.disk, p.capacity_bytes)),
-        }
-    }
-    out
+    events: broadcast::Sender<Event>,
+    clock_alerts: u64,
 }
 
 impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
-    pub fn now(&self) -> Timestamp {
-        self.clock.now()
+    /// Loads the store and restores the world; a record that cannot be
+    /// used stops here with an error naming it, and the store is untouched.
+    pub fn open(mut store: S, comm: A, clock: C, cfg: EngineConfig) -> Result<Self, OpenError> {
+        let loaded = store.load()?;
+        let mut keeper = TimeKeeper::new();
+        let (now, _) = keeper.observe(clock.now().0, clock.monotonic_s(), cfg.clock_jump_grace_s);
+        let run_nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let Step { out: world, effects } = World::restore(cfg, loaded, now, run_nonce)?;
+        let (events, _) = broadcast::channel(4096);
+        let mut engine = Engine {
+            world,
+            keeper,
+            store,
+            comm,
+            clock,
+            pending: Pending::default(),
+            seq: 0,
+            events,
+            clock_alerts: 0,
+        };
+        engine.absorb(effects);
+        engine.commit()?;
+        Ok(engine)
+    }
+
+    /// The lifecycle's time now (see `lifecycle::clock_guard`).
+    pub fn now(&mut self) -> i64 {
+        let wall = self.clock.now().0;
+        let mono = self.clock.monotonic_s();
+        let step = self.world.observe_clock(&mut self.keeper, wall, mono);
+        self.run(step)
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
     }
 
     pub fn config(&self) -> &EngineConfig {
-        &self.cfg
+        self.world.config()
     }
 
-    /// Watch events are published here after each commit.
-    pub fn subscribe(&self) -> broadcast::Receiver<AllocationEvent> {
+    /// How many clock jumps were seen since start.
+    pub fn clock_alerts(&self) -> u64 {
+        self.clock_alerts
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
     }
 
-    /// Checks the core's invariants (no disk over-committed, calendars in
-    /// agreement with the allocations).
-    pub fn check_invariants(&mut self) -> Result<(), storalloc_core::InvariantViolation> {
-        self.sched().check_invariants()
+    pub fn check_invariants(&self) -> Result<(), storalloc_core::InvariantViolation> {
+        self.world.check_invariants()
     }
 
-    /// The scheduler, rebuilt first if the node set changed.
-    fn sched(&mut self) -> &mut Scheduler {
-        if self.sched_stale {
-            self.rebuild_scheduler();
-        }
-        &mut self.sched
-    }
-
-    /// Tells the scheduler whether a node takes new placements (a stale
-    /// scheduler picks it up from the node states when rebuilt).
-    fn set_available(&mut self, node: u32, available: bool) {
-        if !self.sched_stale {
-            let _ = self.sched.set_node_available(node, available);
-        }
-    }
-
-    /// Whether changes wait for [`Engine::commit`].
     pub fn has_uncommitted(&self) -> bool {
-        let t = &self.txn;
-        !(t.allocs.is_empty()
-            && t.nodes.is_empty()
-            && t.added.is_empty()
-            && t.done.is_empty()
-            && !t.ids_dirty)
+        !self.pending.is_empty()
+    }
+
+    fn run<T>(&mut self, step: Step<T>) -> T {
+        self.absorb(step.effects);
+        step.out
+    }
+
+    fn absorb(&mut self, effects: Vec<Effect>) {
+        for e in effects {
+            match e {
+                Effect::CloseStream(n) => self.comm.close_stream(n),
+                Effect::Alert(a) => {
+                    self.clock_alerts += 1;
+                    tracing::error!(alert = ?a, "THE WALL CLOCK JUMPED: {}", describe(&a));
+                    self.pending.alerts.push(a);
+                }
+                other => self.pending.add(other),
+            }
+        }
     }
 
     /// Writes every change since the last commit in one transaction, then
-    /// sends the new agent commands and publishes watch events. On error
-    /// nothing was written and the engine must not be used any more: memory
-    /// is ahead of the disk, and only a restart (recovery) is safe.
+    /// sends the new agent commands and publishes events. On error nothing
+    /// was written and the engine must not be used any more: memory is
+    /// ahead of the disk, and only a restart (recovery) is safe.
     pub fn commit(&mut self) -> Result<(), StoreError> {
-        if self.sched_stale {
-            self.rebuild_scheduler();
-        }
-        if !self.has_uncommitted() {
+        if self.pending.is_empty() {
             return Ok(());
         }
-        let txn = std::mem::take(&mut self.txn);
-        let batch = Batch {
-            nodes: txn
-                .nodes
-                .iter()
-                .map(|&n| self.nodes[n as usize].stored.clone())
-                .collect(),
-            allocations: txn
-                .allocs
-                .iter()
-                .filter_map(|id| self.allocs.get(id).cloned())
-                .collect(),
-            commands_added: txn
-                .added
-                .iter()
-                .filter_map(|id| self.outbox.get(id).cloned())
-                .collect(),
-            commands_done: txn.done.clone(),
-            next_allocation_id: txn.ids_dirty.then_some(self.next_alloc_id),
-            next_command_id: txn.ids_dirty.then_some(self.next_command_id),
-        };
+        let pending = std::mem::take(&mut self.pending);
+        let batch = pending.batch(&self.world);
         self.store.commit(&batch)?;
-        for c in &batch.commands_added {
-            self.comm.send(c.node, &c.command);
+        for d in &pending.sends {
+            if !pending.done.contains(&d.command.id) {
+                self.comm.send(d);
+            }
         }
+        let now = self.keeper.effective();
         if self.events.receiver_count() > 0 {
-            let now = self.now().0;
             for a in batch.allocations {
                 self.seq += 1;
-                let _ = self.events.send(AllocationEvent {
+                let _ = self.events.send(Event::Allocation {
                     seq: self.seq,
                     time_unix: now,
-                    allocation: Some(a),
+                    record: Arc::new(a),
+                });
+            }
+            for alert in pending.alerts {
+                self.seq += 1;
+                let _ = self.events.send(Event::Clock {
+                    seq: self.seq,
+                    time_unix: now,
+                    alert,
                 });
             }
         }
         Ok(())
     }
 
-    fn touch(&mut self, id: u64) {
-        self.txn.allocs.insert(id);
+    /// Runs the timers at the current time.
+    pub fn tick(&mut self) {
+        let now = self.now();
+        let step = self.world.tick(now);
+        self.run(step)
     }
 
-    fn alloc_mut(&mut self, id: u64) -> &mut Allocation {
-        self.txn.allocs.insert(id);
-        self.allocs.get_mut(&id).expect("allocation exists")
+    pub fn submit(
+        &mut self,
+        request_id: String,
+        request: StorageRequest,
+        owner: Owner,
+    ) -> Result<(AllocationRecord, bool), EngineError> {
+        let now = self.now();
+        let step = self.world.submit(request_id, request, owner, now);
+        let s = self.run(step)?;
+        Ok((self.world.get(s.id)?.clone(), s.duplicate))
     }
 
-    /// Queues a command to a node: durable in the outbox at commit, sent
-    /// right after.
-    fn queue_command(&mut self, node: u32, kind: storalloc_proto::v1::agent_command::Kind) {
-        let command_id = self.next_command_id;
-        self.next_command_id += 1;
-        self.txn.ids_dirty = true;
-        let allocation_id = match &kind {
-            storalloc_proto::v1::agent_command::Kind::Allocate(c) => c.allocation_id,
-            storalloc_proto::v1::agent_command::Kind::Release(c) => c.allocation_id,
+    pub fn get(&self, id: u64) -> Result<AllocationRecord, EngineError> {
+        self.world.get(id).cloned()
+    }
+
+    pub fn list(&self, include_finished: bool) -> Vec<AllocationRecord> {
+        self.world.list(include_finished).into_iter().cloned().collect()
+    }
+
+    pub fn cancel(&mut self, id: u64) -> Result<AllocationRecord, EngineError> {
+        let now = self.now();
+        let step = self.world.cancel(id, now);
+        self.run(step)?;
+        self.get(id)
+    }
+
+    /// The current state to replay to a new watcher, and the receiver of
+    /// every later event (subscribed before the replay is taken, so nothing
+    /// falls between them).
+    pub fn watch(&mut self, id: Option<u64>) -> Result<(Vec<Event>, broadcast::Receiver<Event>), EngineError> {
+        let now = self.now();
+        let replay: Vec<AllocationRecord> = match id {
+            Some(id) => vec![self.get(id)?],
+            None => self.list(false),
         };
-        self.outbox.insert(
-            command_id,
-            OutboxCommand {
-                node,
-                command: AgentCommand {
-                    command_id,
-                    kind: Some(kind),
-                },
-            },
-        );
-        self.outbox_by_alloc
-            .entry(allocation_id)
-            .or_default()
-            .insert(command_id);
-        self.txn.added.push(command_id);
+        let rx = self.events.subscribe();
+        let events = replay
+            .into_iter()
+            .map(|a| Event::Allocation {
+                seq: self.seq,
+                time_unix: now,
+                record: Arc::new(a),
+            })
+            .collect();
+        Ok((events, rx))
     }
 
-    /// A command got its result or became moot: it leaves the outbox.
-    fn finish_command(&mut self, command_id: u64) -> Option<OutboxCommand> {
-        let c = self.outbox.remove(&command_id)?;
-        if let Some(alloc) = command_alloc(&c.command) {
-            if let Some(set) = self.outbox_by_alloc.get_mut(&alloc) {
-                set.remove(&command_id);
-                if set.is_empty() {
-                    self.outbox_by_alloc.remove(&alloc);
-                }
+    pub fn node_views(&mut self) -> Vec<NodeView> {
+        let now = self.now();
+        self.world.node_views(now)
+    }
+
+    /// Nodes with per-disk use now, and the allocations not finished.
+    pub fn status(&mut self) -> StatusView {
+        let now = self.now();
+        StatusView {
+            nodes: self.world.node_views(now),
+            allocations: self.list(false),
+            strategy: self.config().scheduler.strategy.name().to_string(),
+            now_unix: now,
+        }
+    }
+
+    pub fn drain_node(&mut self, name: &NodeName) -> Result<NodeView, EngineError> {
+        let now = self.now();
+        let step = self.world.drain_node(name, now);
+        self.run(step)
+    }
+
+    pub fn resume_node(&mut self, name: &NodeName) -> Result<NodeView, EngineError> {
+        let now = self.now();
+        let step = self.world.resume_node(name, now);
+        self.run(step)
+    }
+
+    pub fn register(&mut self, reg: Registration) -> Result<Registered, EngineError> {
+        let now = self.now();
+        let step = self.world.register(reg, now);
+        self.run(step)
+    }
+
+    pub fn heartbeat(&mut self, session_id: &str) -> bool {
+        let now = self.now();
+        self.world.heartbeat(session_id, now)
+    }
+
+    /// The agent of `session_id` opens its command stream: every command of
+    /// its node without a result is sent again, in order (those of the
+    /// uncommitted batch go out at commit).
+    pub fn open_commands(&mut self, session_id: &str) -> Result<A::Stream, EngineError> {
+        let (node, dispatches) = self.world.commands_for_session(session_id)?;
+        let stream = self.comm.open_stream(node);
+        for d in dispatches {
+            if !self.pending.added.contains(&d.command.id) {
+                self.comm.send(&d);
             }
         }
-        if let Some(pos) = self.txn.added.iter().position(|&i| i == command_id) {
-            // Never written: nothing to delete on disk.
-            self.txn.added.remove(pos);
-        } else {
-            self.txn.done.push(command_id);
-        }
-        Some(c)
+        Ok(stream)
     }
 
-    fn outstanding_for(&self, alloc: u64) -> Vec<u64> {
-        self.outbox_by_alloc
-            .get(&alloc)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default()
+    pub fn report_result(
+        &mut self,
+        session_id: &str,
+        command_id: u64,
+        outcome: CommandOutcome,
+    ) -> Result<(), EngineError> {
+        let now = self.now();
+        let step = self.world.report_result(session_id, command_id, outcome, now);
+        self.run(step)
+    }
+
+    /// Finished allocations, oldest first: those still in memory, then the
+    /// history table's (ids are unique, so paging by id covers both).
+    pub fn history(&mut self, q: &HistoryQuery) -> Result<HistoryPage, StoreError> {
+        let limit = q.limit.clamp(1, 5000);
+        let mut out: Vec<AllocationRecord> = self.store.history(&HistoryQuery { limit: limit + 1, ..q.clone() })?;
+        out.extend(
+            self.world
+                .list(true)
+                .into_iter()
+                .filter(|a| a.is_finished() && a.id > q.after_id)
+                .filter(|a| q.uid.is_none_or(|u| a.owner.uid == u))
+                .filter(|a| q.since_unix.is_none_or(|s| a.finished_unix().unwrap_or(0) >= s))
+                .cloned(),
+        );
+        out.sort_by_key(|a| a.id);
+        out.dedup_by_key(|a| a.id);
+        let more = out.len() > limit;
+        out.truncate(limit);
+        let next_after_id = if more { out.last().map(|a| a.id) } else { None };
+        Ok(HistoryPage {
+            allocations: out,
+            next_after_id,
+        })
     }
 }
 
-pub(crate) fn command_alloc(c: &AgentCommand) -> Option<u64> {
-    use storalloc_proto::v1::agent_command::Kind;
-    match c.kind.as_ref()? {
-        Kind::Allocate(a) => Some(a.allocation_id),
-        Kind::Release(r) => Some(r.allocation_id),
+fn describe(a: &ClockAlert) -> String {
+    match a {
+        ClockAlert::ForwardJumpHeld { jump_s, until_unix } => format!(
+            "it is {jump_s} s ahead of the monotonic clock; expiries it would cause are held until {until_unix} (fix the clock now)"
+        ),
+        ClockAlert::ForwardJumpAccepted { jump_s } => {
+            format!("the {jump_s} s forward jump outlasted the grace period and is now believed")
+        }
+        ClockAlert::BackwardJump { jump_s } => {
+            format!("it went back {jump_s} s; grants keep their length")
+        }
     }
 }

@@ -14,6 +14,8 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use crate::engine::Event as EngineEvent;
+use crate::service::client::{event_to_proto, status_to_proto};
 use storalloc_proto::v1::AllocationEvent;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
@@ -92,6 +94,7 @@ pub async fn serve_http(addr: &str, engine: EngineHandle) -> Result<HttpServer, 
         .try_call(|e| e.watch(None))
         .await
         .map_err(|_| OrchestratorError::EngineStopped)?;
+    let replay: Vec<AllocationEvent> = replay.iter().filter_map(event_to_proto).collect();
     metrics.prime(&replay);
     let (stop_tx, stop_rx) = watch::channel(false);
     let counter = tokio::spawn(count_outcomes(metrics.clone(), rx, stop_rx.clone()));
@@ -129,7 +132,7 @@ pub async fn serve_http(addr: &str, engine: EngineHandle) -> Result<HttpServer, 
 
 async fn count_outcomes(
     metrics: Metrics,
-    mut rx: broadcast::Receiver<AllocationEvent>,
+    mut rx: broadcast::Receiver<EngineEvent>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -138,7 +141,12 @@ async fn count_outcomes(
             ev = rx.recv() => ev,
         };
         match ev {
-            Ok(ev) => metrics.record(&ev),
+            Ok(EngineEvent::Clock { .. }) => metrics.clock_jump(),
+            Ok(ev) => {
+                if let Some(ev) = event_to_proto(&ev) {
+                    metrics.record(&ev)
+                }
+            }
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 tracing::warn!(
                     missed = n,
@@ -157,10 +165,13 @@ fn unavailable(e: tonic::Status) -> Response {
 async fn state_json(engine: &EngineHandle) -> Result<String, tonic::Status> {
     engine
         .call(|e| {
-            let nodes = e.node_infos();
-            let all = e.list(true);
-            let strategy = e.config().scheduler.strategy.name().to_string();
-            json::state(e.now().0, &strategy, &nodes, &all).to_string()
+            let status = status_to_proto(&e.status());
+            let all: Vec<_> = e
+                .list(true)
+                .iter()
+                .map(crate::service::convert::allocation_to_proto)
+                .collect();
+            json::state(status.now_unix, &status.strategy, &status.nodes, &all).to_string()
         })
         .await
 }
@@ -190,7 +201,7 @@ async fn api_state(State(ctx): State<Ctx>) -> Response {
 }
 
 async fn metrics_text(State(ctx): State<Ctx>) -> Response {
-    match ctx.engine.call(|e| e.status()).await {
+    match ctx.engine.call(|e| status_to_proto(&e.status())).await {
         Ok(status) => (
             [(
                 header::CONTENT_TYPE,
@@ -212,16 +223,22 @@ impl Drop for Follower {
     }
 }
 
-fn to_sse(r: Result<AllocationEvent, broadcast::error::RecvError>) -> Event {
+fn to_sse(r: Result<EngineEvent, broadcast::error::RecvError>) -> Event {
     match r {
-        Ok(ev) => Event::default().event("allocation").data(
+        Ok(EngineEvent::Clock { alert, time_unix, .. }) => Event::default().event("clock").data(
+            serde_json::json!({"time_unix": time_unix, "alert": format!("{alert:?}")}).to_string(),
+        ),
+        Ok(ev) => {
+            let ev = event_to_proto(&ev).expect("an allocation event");
+            Event::default().event("allocation").data(
             serde_json::json!({
                 "seq": ev.seq,
                 "time_unix": ev.time_unix,
                 "allocation": ev.allocation.as_ref().map(json::allocation),
             })
             .to_string(),
-        ),
+        )
+        }
         // The page reloads the state instead of the missed events.
         Err(_) => Event::default().event("lagged").data("{}"),
     }

@@ -3,13 +3,13 @@
 //! their placements. prost types have no serde, so the mapping is by hand.
 
 use serde_json::{json, Value};
-use storalloc_client::json::disk_usage;
+use storalloc_proto::json::disk_usage;
 use storalloc_proto::v1::{Allocation, NodeInfo};
 
 /// How many finished allocations the dashboard shows (newest first).
 pub const FINISHED_SHOWN: usize = 200;
 
-pub use storalloc_client::json::{allocation_state_name as state_name, node_state_name};
+pub use storalloc_proto::json::{allocation_state_name as state_name, node_state_name};
 
 pub fn allocation(a: &Allocation) -> Value {
     let r = a.request.as_ref();
@@ -53,7 +53,7 @@ pub fn state(now: i64, strategy: &str, nodes: &[NodeInfo], all: &[Allocation]) -
     let mut finished = 0;
     let mut shown: Vec<&Allocation> = Vec::new();
     for a in all.iter().rev() {
-        if crate::engine::is_finished(a) {
+        if crate::observe::metrics::finished(a.state()) {
             finished += 1;
             if finished > FINISHED_SHOWN {
                 continue;

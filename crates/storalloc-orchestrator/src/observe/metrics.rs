@@ -4,7 +4,6 @@
 //! allocations) are read from a status snapshot at scrape time, so they can
 //! never drift from what `storalloc status` shows.
 
-use crate::engine::is_finished;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -35,6 +34,18 @@ pub struct Metrics {
     /// counted once however many events repeat it.
     seen: Arc<Mutex<HashMap<u64, AllocationState>>>,
     pub(crate) sse_clients: Arc<AtomicI64>,
+    clock_jumps: Counter,
+}
+
+/// REFUSED, FAILED, ENDED or CANCELLED: nothing will change any more.
+pub fn finished(s: AllocationState) -> bool {
+    matches!(
+        s,
+        AllocationState::Refused
+            | AllocationState::Failed
+            | AllocationState::Ended
+            | AllocationState::Cancelled
+    )
 }
 
 fn is_grant(s: AllocationState) -> bool {
@@ -53,6 +64,7 @@ impl Metrics {
             latency,
             seen: Arc::default(),
             sse_clients: Arc::default(),
+            clock_jumps: Counter::default(),
         }
     }
 
@@ -91,7 +103,7 @@ impl Metrics {
             AllocationState::Ended => count("ended"),
             _ => {}
         }
-        if is_finished(a) {
+        if finished(a.state()) {
             seen.remove(&a.id);
         } else {
             seen.insert(a.id, s);
@@ -99,6 +111,11 @@ impl Metrics {
     }
 
     /// The text exposition of every metric, gauges from `status`.
+    /// The wall clock jumped (see docs/operations.md, "Clock rules").
+    pub fn clock_jump(&self) {
+        self.clock_jumps.inc();
+    }
+
     pub fn render(&self, status: &StatusResponse) -> String {
         let mut reg = Registry::default();
         reg.register(
@@ -176,6 +193,23 @@ impl Metrics {
             "storalloc_allocations",
             "Unfinished allocations: active (started), reserved (granted, starting later), pending (waiting for a node)",
             allocs,
+        );
+        let lost = status
+            .allocations
+            .iter()
+            .filter(|a| a.state() == AllocationState::Lost)
+            .count();
+        let g_lost = Gauge::<i64, AtomicI64>::default();
+        g_lost.set(lost as i64);
+        reg.register(
+            "storalloc_allocations_lost",
+            "Allocations whose disk vanished from its node (capacity still booked)",
+            g_lost,
+        );
+        reg.register(
+            "storalloc_clock_jumps",
+            "Jumps of the wall clock seen (forward jumps hold expiries for a grace period)",
+            self.clock_jumps.clone(),
         );
         let sse = Gauge::<i64, AtomicI64>::default();
         sse.set(self.sse_clients.load(Ordering::Relaxed));

@@ -102,7 +102,10 @@ pub fn spawn(engine: EngineHandle) -> tokio::task::JoinHandle<()> {
             // One redraw per burst.
             tokio::time::sleep(Duration::from_millis(200)).await;
             while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = rx.try_recv() {}
-            match engine.call(|e| e.status()).await {
+            match engine
+                .call(|e| crate::service::client::status_to_proto(&e.status()))
+                .await
+            {
                 Ok(s) => print!("{}", render(&s)),
                 Err(_) => return,
             }

@@ -1,6 +1,9 @@
 //! `AdminService`: what operators call.
 
+use super::convert::node_info;
 use super::handle::EngineHandle;
+use crate::lifecycle::NodeName;
+use storalloc_proto::v1::node_request;
 use storalloc_proto::v1::admin_service_server::AdminService;
 use storalloc_proto::v1::{ListNodesRequest, ListNodesResponse, NodeInfo, NodeRequest};
 use tonic::{Request, Response, Status};
@@ -15,7 +18,10 @@ impl AdminService for AdminApi {
         &self,
         _request: Request<ListNodesRequest>,
     ) -> Result<Response<ListNodesResponse>, Status> {
-        let nodes = self.engine.call(|e| e.node_infos()).await?;
+        let nodes = self
+            .engine
+            .call(|e| e.node_views().iter().map(node_info).collect())
+            .await?;
         Ok(Response::new(ListNodesResponse { nodes }))
     }
 
@@ -23,19 +29,27 @@ impl AdminService for AdminApi {
         &self,
         request: Request<NodeRequest>,
     ) -> Result<Response<NodeInfo>, Status> {
-        let r = request.into_inner();
-        Ok(Response::new(
-            self.engine.try_call(move |e| e.drain_node(&r)).await?,
-        ))
+        let name = node_name(request.into_inner())?;
+        let v = self.engine.try_call(move |e| e.drain_node(&name)).await?;
+        Ok(Response::new(node_info(&v)))
     }
 
     async fn resume_node(
         &self,
         request: Request<NodeRequest>,
     ) -> Result<Response<NodeInfo>, Status> {
-        let r = request.into_inner();
-        Ok(Response::new(
-            self.engine.try_call(move |e| e.resume_node(&r)).await?,
-        ))
+        let name = node_name(request.into_inner())?;
+        let v = self.engine.try_call(move |e| e.resume_node(&name)).await?;
+        Ok(Response::new(node_info(&v)))
+    }
+}
+
+fn node_name(r: NodeRequest) -> Result<NodeName, Status> {
+    match r.node {
+        Some(node_request::Node::Id(id)) => Ok(NodeName::Id(id)),
+        Some(node_request::Node::Hostname(h)) => Ok(NodeName::Hostname(h)),
+        None => Err(Status::invalid_argument(
+            "node is required: give its id or its hostname",
+        )),
     }
 }

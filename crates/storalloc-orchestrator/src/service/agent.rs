@@ -1,5 +1,6 @@
 //! `AgentService`: what storage-server agents call.
 
+use super::convert;
 use super::handle::EngineHandle;
 use std::pin::Pin;
 use storalloc_proto::v1::agent_service_server::AgentService;
@@ -23,10 +24,14 @@ impl AgentService for AgentApi {
         &self,
         request: Request<RegisterRequest>,
     ) -> Result<Response<RegisterResponse>, Status> {
-        let req = request.into_inner();
-        Ok(Response::new(
-            self.engine.try_call(move |e| e.register(req)).await?,
-        ))
+        let reg = convert::registration(request.into_inner()).map_err(Status::invalid_argument)?;
+        let r = self.engine.try_call(move |e| e.register(reg)).await?;
+        Ok(Response::new(RegisterResponse {
+            node_id: r.node_id,
+            session_id: r.session_id,
+            heartbeat_interval_s: r.heartbeat_interval_s,
+            orphans: r.orphans,
+        }))
     }
 
     async fn heartbeat(
@@ -34,9 +39,8 @@ impl AgentService for AgentApi {
         request: Request<HeartbeatRequest>,
     ) -> Result<Response<HeartbeatResponse>, Status> {
         let s = request.into_inner().session_id;
-        Ok(Response::new(
-            self.engine.call(move |e| e.heartbeat(&s)).await?,
-        ))
+        let known = self.engine.call(move |e| e.heartbeat(&s)).await?;
+        Ok(Response::new(HeartbeatResponse { known }))
     }
 
     type CommandsStream = CommandStream;
@@ -57,7 +61,10 @@ impl AgentService for AgentApi {
         request: Request<CommandResult>,
     ) -> Result<Response<ResultAck>, Status> {
         let r = request.into_inner();
-        self.engine.try_call(move |e| e.report_result(r)).await?;
+        let outcome = convert::outcome(&r).map_err(Status::invalid_argument)?;
+        self.engine
+            .try_call(move |e| e.report_result(&r.session_id, r.command_id, outcome))
+            .await?;
         Ok(Response::new(ResultAck {}))
     }
 }

@@ -1,12 +1,15 @@
 //! `ClientService`: what job users call.
 
+use super::convert::{self, allocation_to_proto};
 use super::handle::EngineHandle;
-use crate::engine::Owner;
+use crate::engine::{Event, Owner};
+use crate::store::HistoryQuery;
 use std::pin::Pin;
 use storalloc_proto::v1::client_service_server::ClientService;
 use storalloc_proto::v1::{
-    Allocation, AllocationEvent, CancelRequest, GetRequest, ListRequest, ListResponse,
-    StatusRequest, StatusResponse, SubmitRequest, SubmitResponse, WatchRequest,
+    Allocation, AllocationEvent, CancelRequest, GetRequest, HistoryRequest, HistoryResponse,
+    ListRequest, ListResponse, StatusRequest, StatusResponse, SubmitRequest, SubmitResponse,
+    WatchRequest,
 };
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
@@ -43,6 +46,22 @@ fn owner<T>(req: &Request<T>) -> Result<Owner, Status> {
     })
 }
 
+/// A watch event on the wire; clock alerts are not allocation events.
+pub fn event_to_proto(ev: &Event) -> Option<AllocationEvent> {
+    match ev {
+        Event::Allocation {
+            seq,
+            time_unix,
+            record,
+        } => Some(AllocationEvent {
+            seq: *seq,
+            time_unix: *time_unix,
+            allocation: Some(allocation_to_proto(record)),
+        }),
+        Event::Clock { .. } => None,
+    }
+}
+
 type EventStream = Pin<Box<dyn Stream<Item = Result<AllocationEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -53,25 +72,34 @@ impl ClientService for ClientApi {
     ) -> Result<Response<SubmitResponse>, Status> {
         let started = std::time::Instant::now();
         let owner = owner(&request)?;
-        let req = request.into_inner();
-        let out = self.engine.try_call(move |e| e.submit(req, owner)).await?;
-        if !out.duplicate {
+        let (id, req) =
+            convert::submission(request.into_inner()).map_err(Status::invalid_argument)?;
+        let (a, duplicate) = self
+            .engine
+            .try_call(move |e| e.submit(id, req, owner))
+            .await?;
+        if !duplicate {
             let secs = started.elapsed().as_secs_f64();
             self.engine.submit_latency.observe(secs);
         }
-        Ok(Response::new(out))
+        Ok(Response::new(SubmitResponse {
+            allocation: Some(allocation_to_proto(&a)),
+            duplicate,
+        }))
     }
 
     async fn get(&self, request: Request<GetRequest>) -> Result<Response<Allocation>, Status> {
         let id = request.into_inner().allocation_id;
-        Ok(Response::new(
-            self.engine.try_call(move |e| e.get(id)).await?,
-        ))
+        let a = self.engine.try_call(move |e| e.get(id)).await?;
+        Ok(Response::new(allocation_to_proto(&a)))
     }
 
     async fn list(&self, request: Request<ListRequest>) -> Result<Response<ListResponse>, Status> {
         let all = request.into_inner().include_finished;
-        let allocations = self.engine.call(move |e| e.list(all)).await?;
+        let allocations = self
+            .engine
+            .call(move |e| e.list(all).iter().map(allocation_to_proto).collect())
+            .await?;
         Ok(Response::new(ListResponse { allocations }))
     }
 
@@ -80,9 +108,8 @@ impl ClientService for ClientApi {
         request: Request<CancelRequest>,
     ) -> Result<Response<Allocation>, Status> {
         let id = request.into_inner().allocation_id;
-        Ok(Response::new(
-            self.engine.try_call(move |e| e.cancel(id)).await?,
-        ))
+        let a = self.engine.try_call(move |e| e.cancel(id)).await?;
+        Ok(Response::new(allocation_to_proto(&a)))
     }
 
     type WatchStream = EventStream;
@@ -96,16 +123,13 @@ impl ClientService for ClientApi {
         let (tx, out) = mpsc::channel(256);
         let engine = self.engine.clone();
         tokio::spawn(async move {
-            let finished = |ev: &AllocationEvent| {
-                only.is_some()
-                    && ev
-                        .allocation
-                        .as_ref()
-                        .is_some_and(crate::engine::is_finished)
+            let finished = |ev: &Event| {
+                only.is_some() && ev.allocation().is_some_and(|a| a.is_finished())
             };
             for ev in replay {
                 let done = finished(&ev);
-                if tx.send(Ok(ev)).await.is_err() || done {
+                let Some(p) = event_to_proto(&ev) else { continue };
+                if tx.send(Ok(p)).await.is_err() || done {
                     return;
                 }
             }
@@ -121,10 +145,10 @@ impl ClientService for ClientApi {
                         // One allocation: its current state replaces what was missed.
                         let Some(id) = only else { continue };
                         match engine.try_call(move |e| e.get(id)).await {
-                            Ok(a) => AllocationEvent {
+                            Ok(a) => Event::Allocation {
                                 seq: 0,
                                 time_unix: 0,
-                                allocation: Some(a),
+                                record: std::sync::Arc::new(a),
                             },
                             Err(_) => return,
                         }
@@ -132,12 +156,13 @@ impl ClientService for ClientApi {
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
                 if let Some(id) = only {
-                    if ev.allocation.as_ref().map(|a| a.id) != Some(id) {
+                    if ev.allocation().map(|a| a.id) != Some(id) {
                         continue;
                     }
                 }
                 let done = finished(&ev);
-                if tx.send(Ok(ev)).await.is_err() || done {
+                let Some(p) = event_to_proto(&ev) else { continue };
+                if tx.send(Ok(p)).await.is_err() || done {
                     return;
                 }
             }
@@ -149,6 +174,39 @@ impl ClientService for ClientApi {
         &self,
         _request: Request<StatusRequest>,
     ) -> Result<Response<StatusResponse>, Status> {
-        Ok(Response::new(self.engine.call(|e| e.status()).await?))
+        Ok(Response::new(
+            self.engine.call(|e| status_to_proto(&e.status())).await?,
+        ))
+    }
+
+    async fn history(
+        &self,
+        request: Request<HistoryRequest>,
+    ) -> Result<Response<HistoryResponse>, Status> {
+        let r = request.into_inner();
+        let q = HistoryQuery {
+            uid: r.uid,
+            since_unix: r.since_unix,
+            after_id: r.after_id,
+            limit: if r.limit == 0 { 500 } else { r.limit.min(5000) as usize },
+        };
+        let page = self
+            .engine
+            .call(move |e| e.history(&q))
+            .await?
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(HistoryResponse {
+            allocations: page.allocations.iter().map(allocation_to_proto).collect(),
+            next_after_id: page.next_after_id.unwrap_or(0),
+        }))
+    }
+}
+
+pub fn status_to_proto(s: &crate::engine::StatusView) -> StatusResponse {
+    StatusResponse {
+        nodes: s.nodes.iter().map(convert::node_info).collect(),
+        allocations: s.allocations.iter().map(allocation_to_proto).collect(),
+        strategy: s.strategy.clone(),
+        now_unix: s.now_unix,
     }
 }

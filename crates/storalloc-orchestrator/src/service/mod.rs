@@ -2,7 +2,8 @@
 
 mod admin;
 mod agent;
-mod client;
+pub(crate) mod client;
+pub mod convert;
 mod handle;
 mod secure;
 mod server;

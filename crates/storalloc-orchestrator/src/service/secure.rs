@@ -246,6 +246,26 @@ impl ClientService for SecureClient {
         Ok(r)
     }
 
+    async fn history(
+        &self,
+        mut request: Request<HistoryRequest>,
+    ) -> Result<Response<HistoryResponse>, Status> {
+        let who = self.guard.identify(&mut request, "history")?;
+        // Users see their own history; admins anyone's.
+        if !self.guard.security.policy.is_admin(&who) {
+            match request.get_ref().uid {
+                Some(u) if u != who.uid => {
+                    return Err(Status::permission_denied(format!(
+                        "uid {} may only read its own history (asked for uid {u})",
+                        who.uid
+                    )))
+                }
+                _ => request.get_mut().uid = Some(who.uid),
+            }
+        }
+        self.inner.history(request).await
+    }
+
     async fn cancel(
         &self,
         mut request: Request<CancelRequest>,

@@ -48,6 +48,8 @@ pub struct Endpoints {
 pub enum OrchestratorError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Open(#[from] crate::engine::OpenError),
     #[error("cannot resolve orchestrator_addr {host:?}: {error}")]
     Resolve { host: String, error: std::io::Error },
     #[error("cannot listen on {addr} ({what}): {error}")]

@@ -1,79 +1,65 @@
 //! Durable state: the one trait every state store implements, and what goes
-//! through it. The engine keeps everything in memory and writes each batch of
-//! changes in one atomic commit; a store only has to load and commit.
+//! through it. The engine keeps the live state in memory and writes each
+//! batch of changes in one atomic commit; a store loads, commits, and pages
+//! through the history of allocations that left memory.
 
 mod memory;
 mod sqlite;
 
 pub mod conformance;
 
+pub use crate::lifecycle::Loaded;
 pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, MIN_FREE_BYTES};
 
-use storalloc_proto::v1::{AgentCommand, Allocation, AllocationState, NodeDescription};
-
-/// A storage node as persisted: its identity and the admin's drain flag.
-/// Liveness (UP/DOWN) is not persisted: after a restart every node is DOWN
-/// until its agent registers again.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredNode {
-    pub id: u32,
-    pub description: NodeDescription,
-    pub drained: bool,
-}
-
-/// A command sent (or to send) to a node's agent that has no result yet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxCommand {
-    pub node: u32,
-    pub command: AgentCommand,
-}
-
-/// Everything a store holds, as loaded at start-up.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Snapshot {
-    /// In id order.
-    pub nodes: Vec<StoredNode>,
-    /// Every allocation ever recorded (pending requests are allocations in
-    /// state PENDING), in id order.
-    pub allocations: Vec<Allocation>,
-    /// Commands without a result, in command-id order.
-    pub outbox: Vec<OutboxCommand>,
-    /// The next allocation id to hand out (ids start at 1).
-    pub next_allocation_id: u64,
-    /// The next command id to hand out (ids start at 1).
-    pub next_command_id: u64,
-}
-
-impl Snapshot {
-    /// Requests received but not decided yet.
-    pub fn pending(&self) -> impl Iterator<Item = &Allocation> {
-        self.allocations
-            .iter()
-            .filter(|a| a.state() == AllocationState::Pending)
-    }
-}
+use crate::model::{AllocationRecord, Command, NodeRecord};
 
 /// One atomic set of changes. Nodes and allocations are upserted by id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
-    pub nodes: Vec<StoredNode>,
-    pub allocations: Vec<Allocation>,
-    pub commands_added: Vec<OutboxCommand>,
+    pub nodes: Vec<NodeRecord>,
+    pub allocations: Vec<AllocationRecord>,
+    /// Finished allocations leaving memory: moved to the history table
+    /// (`keep_history`), else deleted.
+    pub archived: Vec<AllocationRecord>,
+    pub commands_added: Vec<Command>,
     /// Command ids whose result arrived (or that became moot).
     pub commands_done: Vec<u64>,
     pub next_allocation_id: Option<u64>,
     pub next_command_id: Option<u64>,
+    pub keep_history: bool,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
             && self.allocations.is_empty()
+            && self.archived.is_empty()
             && self.commands_added.is_empty()
             && self.commands_done.is_empty()
             && self.next_allocation_id.is_none()
             && self.next_command_id.is_none()
+    }
+}
+
+/// Which archived allocations to read, oldest id first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HistoryQuery {
+    pub uid: Option<u32>,
+    /// Finished at or after this time.
+    pub since_unix: Option<i64>,
+    /// Only ids above this one.
+    pub after_id: u64,
+    pub limit: usize,
+}
+
+impl HistoryQuery {
+    pub fn matches(&self, a: &AllocationRecord) -> bool {
+        a.id > self.after_id
+            && self.uid.is_none_or(|u| a.owner.uid == u)
+            && self
+                .since_unix
+                .is_none_or(|s| a.finished_unix().unwrap_or(0) >= s)
     }
 }
 
@@ -96,6 +82,8 @@ pub enum StoreError {
     Corrupt { path: String, what: String },
     #[error("state directory {path}: {error}")]
     Io { path: String, error: std::io::Error },
+    #[error("state directory {path}: only {free} bytes free; the orchestrator needs at least {needed} (see docs/operations.md, \"State directory\")")]
+    NoSpace { path: String, free: u64, needed: u64 },
 }
 
 /// Where the orchestrator's state lives.
@@ -103,15 +91,20 @@ pub enum StoreError {
 /// `commit` is all-or-nothing and durable when it returns: the engine only
 /// answers clients and sends agent commands after it.
 pub trait StateStore: Send {
-    fn load(&mut self) -> Result<Snapshot, StoreError>;
+    fn load(&mut self) -> Result<Loaded, StoreError>;
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError>;
+    /// Archived allocations matching `q`, by id, at most `q.limit`.
+    fn history(&mut self, q: &HistoryQuery) -> Result<Vec<AllocationRecord>, StoreError>;
 }
 
 impl StateStore for Box<dyn StateStore> {
-    fn load(&mut self) -> Result<Snapshot, StoreError> {
+    fn load(&mut self) -> Result<Loaded, StoreError> {
         (**self).load()
     }
     fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
         (**self).commit(batch)
+    }
+    fn history(&mut self, q: &HistoryQuery) -> Result<Vec<AllocationRecord>, StoreError> {
+        (**self).history(q)
     }
 }

@@ -1,8 +1,8 @@
 //! Submit, decisions, reservations, confirmations, ends, cancels and failures.
 
 use super::*;
-use crate::engine::{EngineError, Owner};
 use crate::store::StateStore;
+use crate::engine::{EngineError, Owner};
 use storalloc_proto::v1::agent_command::Kind;
 use storalloc_proto::v1::{
     AllocationState, CommandResult, ResultCode, StorageRequest, SubmitRequest,
@@ -23,18 +23,18 @@ fn a_grant_sends_allocate_only_after_it_is_durable() {
         "nothing is sent before the commit"
     );
     assert!(
-        h.store.clone().load().unwrap().allocations.is_empty(),
+        h.stored_allocations().is_empty(),
         "nothing is on disk before the commit"
     );
     h.e.commit().unwrap();
     let on_disk = h.store.clone().load().unwrap();
-    assert_eq!(on_disk.allocations, vec![h.e.get(a.id).unwrap()]);
+    assert_eq!(h.stored_allocations(), vec![h.e.get(a.id).unwrap()]);
     let mut expected = allocate(1, a.id, 0, 100, T0, T0 + 3600);
     if let Some(Kind::Allocate(c)) = expected.kind.as_mut() {
         c.owner_uid = 7;
         c.owner_gid = 8;
     }
-    assert_eq!(h.comm.take_sent(), vec![(node, expected)]);
+    assert_eq!(h.sent(), vec![(node, expected)]);
     assert_eq!(
         on_disk.outbox.len(),
         1,
@@ -56,7 +56,7 @@ fn confirmation_makes_it_allocated_and_end_releases_it() {
         got.placements[0].attachment.as_ref().unwrap().path,
         format!("/scratch/alloc-{}", a.id)
     );
-    assert!(h.store.clone().load().unwrap().outbox.is_empty());
+    assert!(h.stored_outbox_ids().is_empty());
 
     // While it lives, a second 600 GB does not fit on the 1000 GB disk.
     let b = h.submit(req("r2", 600, 100)).unwrap();
@@ -64,10 +64,10 @@ fn confirmation_makes_it_allocated_and_end_releases_it() {
     assert!(!b.explanation.is_empty());
 
     h.at(T0 + 99);
-    assert!(h.comm.take_sent().is_empty());
+    assert!(h.sent().is_empty());
     h.at(T0 + 100);
     assert_eq!(h.e.get(a.id).unwrap().state(), AllocationState::Ended);
-    assert_eq!(h.comm.take_sent(), vec![(node, release(2, a.id, 0))]);
+    assert_eq!(h.sent(), vec![(node, release(2, a.id, 0))]);
     let c = h.submit(req("r3", 600, 100)).unwrap();
     assert_eq!(c.state(), AllocationState::Granted, "capacity came back");
     h.e.check_invariants().unwrap();
@@ -83,12 +83,12 @@ fn a_future_reservation_sends_nothing_until_its_start() {
     let a = h.submit(r).unwrap();
     assert_eq!(a.state(), AllocationState::Granted);
     assert_eq!((a.start_unix, a.end_unix), (T0 + 600, T0 + 660));
-    assert!(h.comm.take_sent().is_empty());
+    assert!(h.sent().is_empty());
     h.at(T0 + 599);
-    assert!(h.comm.take_sent().is_empty());
+    assert!(h.sent().is_empty());
     h.at(T0 + 600);
     assert_eq!(
-        h.comm.take_sent(),
+        h.sent(),
         vec![(node, allocate(1, a.id, 0, 100, T0 + 600, T0 + 660))]
     );
 }
@@ -102,10 +102,17 @@ fn cancel_releases_and_returns_capacity() {
     let c = h.e.cancel(a.id).unwrap();
     h.e.commit().unwrap();
     assert_eq!(c.state(), AllocationState::Cancelled);
-    assert_eq!(h.comm.take_sent(), vec![(node, release(2, a.id, 0))]);
+    assert_eq!(h.sent(), vec![(node, release(2, a.id, 0))]);
     let outbox = h.store.clone().load().unwrap().outbox;
     assert_eq!(
-        outbox.iter().map(|c| c.command.clone()).collect::<Vec<_>>(),
+        outbox
+            .iter()
+            .map(|c| convert::dispatch_to_proto(&crate::model::Dispatch {
+                node: c.node,
+                position: c.kind.disk(),
+                command: c.clone()
+            }))
+            .collect::<Vec<_>>(),
         vec![release(2, a.id, 0)],
         "the unanswered Allocate is dropped; the Release waits for its result"
     );
@@ -120,7 +127,7 @@ fn cancel_releases_and_returns_capacity() {
         AllocationState::Cancelled
     );
     h.e.commit().unwrap();
-    assert!(h.comm.take_sent().is_empty());
+    assert!(h.sent().is_empty());
 }
 
 #[test]
@@ -134,7 +141,7 @@ fn cancelling_a_reservation_before_its_start_sends_nothing() {
     h.e.cancel(a.id).unwrap();
     h.e.commit().unwrap();
     h.at(T0 + 700);
-    assert!(h.comm.take_sent().is_empty());
+    assert!(h.sent().is_empty());
 }
 
 #[test]
@@ -147,7 +154,7 @@ fn agent_failure_fails_the_allocation_and_returns_capacity() {
     let a = h.submit(r).unwrap();
     assert_eq!(a.state(), AllocationState::Granted, "{}", a.explanation);
     assert_eq!(a.placements.len(), 2);
-    let sent = h.comm.take_sent();
+    let sent = h.sent();
     assert_eq!(sent.len(), 2, "one Allocate per disk: {sent:?}");
     let (ok_node, ok_cmd) = sent[0].clone();
     let (bad_node, bad_cmd) = sent[1].clone();
@@ -175,7 +182,7 @@ fn agent_failure_fails_the_allocation_and_returns_capacity() {
         panic!()
     };
     assert_eq!(
-        h.comm.take_sent(),
+        h.sent(),
         vec![(ok_node, release(3, a.id, okc.disk))],
         "only the disk that was created is released"
     );
@@ -200,7 +207,7 @@ fn resubmitting_a_request_id_returns_the_same_allocation() {
     h.e.commit().unwrap();
     assert!(out.duplicate);
     assert_eq!(out.allocation.unwrap(), a);
-    assert!(h.comm.take_sent().is_empty());
+    assert!(h.sent().is_empty());
     assert_eq!(h.e.list(true).len(), 1);
     // A refusal is idempotent too.
     let big = h.submit(req("big", 5000, 60)).unwrap();
@@ -219,6 +226,15 @@ fn bad_requests_are_rejected_with_the_field_and_change_nothing() {
         (req("", 1, 1), "request_id"),
         (req("a", 0, 1), "capacity_bytes"),
         (req("b", 1, 0), "duration_s"),
+        (
+            {
+                // Year 9999: a typo, not a plan.
+                let mut r = req("y", 1, 1);
+                r.request.as_mut().unwrap().start_unix = Some(253_402_300_799);
+                r
+            },
+            "2200-01-01",
+        ),
         (
             SubmitRequest {
                 request_id: "c".into(),
@@ -295,12 +311,12 @@ fn one_commit_holds_a_whole_batch_and_events_follow_it() {
         })
         .collect();
     assert!(rx.try_recv().is_err(), "no event before the commit");
-    assert!(h.store.clone().load().unwrap().allocations.is_empty());
+    assert!(h.stored_allocations().is_empty());
     h.e.commit().unwrap();
-    assert_eq!(h.store.clone().load().unwrap().allocations.len(), 10);
+    assert_eq!(h.stored_allocations().len(), 10);
     let mut seen = vec![];
     while let Ok(ev) = rx.try_recv() {
-        seen.push(ev.allocation.unwrap().id);
+        seen.push(ev.allocation().unwrap().id);
     }
     assert_eq!(seen, ids);
 }
@@ -324,7 +340,7 @@ fn extreme_requests_are_decided_without_panicking() {
         StorageRequest {
             capacity_bytes: 1,
             duration_s: 100 * 365 * 24 * 3600,
-            start_unix: Some(i64::MAX / 4),
+            start_unix: Some(crate::validate::LATEST_START_UNIX),
             max_delay_s: Some(100 * 365 * 24 * 3600),
             ..Default::default()
         },

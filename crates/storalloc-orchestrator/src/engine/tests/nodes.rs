@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::comm::CommEvent;
-use crate::engine::{EngineConfig, EngineError};
 use crate::store::StateStore;
+use crate::engine::{EngineConfig, EngineError};
 use storalloc_proto::v1::{AllocationState, HeldAllocation, RegisterRequest};
 
 #[test]
@@ -96,7 +96,7 @@ fn registration_reconciles_held_storage() {
         vec![ended.id, 999],
         "finished and unknown storage is released by the agent"
     );
-    let sent = h.comm.take_sent();
+    let sent = h.sent();
     assert_eq!(
         sent,
         vec![(n0, allocate(5, lost.id, 0, 100, T0, T0 + 3600))],
@@ -114,7 +114,7 @@ fn registration_reconciles_held_storage() {
         .unwrap()
         .outbox
         .iter()
-        .map(|c| c.command.command_id)
+        .map(|c| c.id)
         .collect();
     assert_eq!(
         outbox,
@@ -137,7 +137,23 @@ fn reconnecting_agents_get_every_unanswered_command_again() {
         h.comm.take(),
         vec![
             CommEvent::Opened(n0),
-            CommEvent::Sent(n0, allocate(2, b.id, 0, 100, T0, T0 + 3600))
+            CommEvent::Sent(crate::model::Dispatch {
+                node: n0,
+                position: 0,
+                command: crate::model::Command {
+                    id: 2,
+                    node: n0,
+                    kind: crate::model::CommandKind::Allocate {
+                        allocation_id: b.id,
+                        disk: 0,
+                        capacity_bytes: 100 * GB,
+                        start_unix: T0,
+                        end_unix: T0 + 3600,
+                        owner: Owner::default(),
+                        host_nqns: vec![],
+                    }
+                }
+            })
         ]
     );
     assert!(matches!(

@@ -3,7 +3,7 @@
 //! enum values are lower-case names, times are Unix seconds.
 
 use serde_json::{json, Value};
-use storalloc_proto::v1 as pb;
+use crate::v1 as pb;
 
 pub fn allocation_state_name(s: pb::AllocationState) -> &'static str {
     use pb::AllocationState as S;
@@ -16,6 +16,7 @@ pub fn allocation_state_name(s: pb::AllocationState) -> &'static str {
         S::Failed => "failed",
         S::Ended => "ended",
         S::Cancelled => "cancelled",
+        S::Lost => "lost",
     }
 }
 

@@ -1,0 +1,127 @@
+//! A storage node as the engine keeps it. Each disk has a slot, the index
+//! the scheduler and every placement use; a slot is matched to what the
+//! agent reports by the disk's identity, never by its position in the
+//! system file, so reordering, adding or removing disks moves no data.
+
+use serde::{Deserialize, Serialize};
+
+/// What makes a disk the same disk across agent restarts: its serial,
+/// else its block device, else (for files that name neither) its position.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiskIdentity {
+    Serial(String),
+    Device(String),
+    Position(u32),
+}
+
+impl DiskIdentity {
+    /// Each disk's identity in a node's list: its serial when no other disk
+    /// of the node has the same, else its block device likewise, else its
+    /// position (some system files copy one serial onto every disk).
+    pub fn assign(specs: &[DiskSpec]) -> Vec<DiskIdentity> {
+        let count = |f: &dyn Fn(&DiskSpec) -> &str, v: &str| {
+            specs.iter().filter(|s| f(s).trim() == v.trim()).count()
+        };
+        specs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                if !spec.serial.trim().is_empty() && count(&|s| &s.serial, &spec.serial) == 1 {
+                    DiskIdentity::Serial(spec.serial.clone())
+                } else if !spec.block_device.trim().is_empty()
+                    && count(&|s| &s.block_device, &spec.block_device) == 1
+                {
+                    DiskIdentity::Device(spec.block_device.clone())
+                } else {
+                    DiskIdentity::Position(i as u32)
+                }
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for DiskIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiskIdentity::Serial(s) => write!(f, "serial {s}"),
+            DiskIdentity::Device(d) => write!(f, "device {d}"),
+            DiskIdentity::Position(p) => write!(f, "position {p}"),
+        }
+    }
+}
+
+/// A disk as its agent describes it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DiskSpec {
+    pub capacity_bytes: u64,
+    pub write_bw_gbps: f64,
+    pub read_bw_gbps: f64,
+    #[serde(default)]
+    pub vendor: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub serial: String,
+    #[serde(default)]
+    pub block_device: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    #[serde(default)]
+    pub backend: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
+}
+
+/// One disk slot of a node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiskSlot {
+    pub identity: DiskIdentity,
+    pub spec: DiskSpec,
+    /// Its index in the agent's latest disk list; `None` while the agent
+    /// does not report it (its allocations are LOST).
+    pub position: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeRecord {
+    pub id: u32,
+    pub hostname: String,
+    pub address: String,
+    pub network_bw_gbps: f64,
+    pub disks: Vec<DiskSlot>,
+    /// An admin's drain: no new placements.
+    pub drained: bool,
+}
+
+impl NodeRecord {
+    /// The slot the agent's disk `position` is in.
+    pub fn slot_at(&self, position: u32) -> Option<u32> {
+        self.disks
+            .iter()
+            .position(|d| d.position == Some(position))
+            .map(|s| s as u32)
+    }
+
+    /// The agent's position of disk slot `slot`, if the agent has it now.
+    pub fn position_of(&self, slot: u32) -> Option<u32> {
+        self.disks.get(slot as usize).and_then(|d| d.position)
+    }
+
+    /// The disks the agent reports now, in its order.
+    pub fn present_disks(&self) -> Vec<(u32, &DiskSlot)> {
+        let mut v: Vec<(u32, &DiskSlot)> = self
+            .disks
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.position.is_some())
+            .map(|(i, d)| (i as u32, d))
+            .collect();
+        v.sort_by_key(|(_, d)| d.position);
+        v
+    }
+}
