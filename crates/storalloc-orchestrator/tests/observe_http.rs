@@ -237,7 +237,11 @@ async fn metrics_state_page_and_events_of_a_live_orchestrator() {
     wait_metric(web, "storalloc_dashboard_clients{}", 0.0).await;
     wait_metric(web, "storalloc_requests{outcome=granted}", 4.0).await;
 
-    let status = orch.engine().call(|e| e.status()).await.unwrap();
+    let status = orch
+        .engine()
+        .call(|e| storalloc_orchestrator::service::status_to_proto(&e.status()))
+        .await
+        .unwrap();
     let view = terminal::render(&status);
     assert!(view.contains("node 0 dash-1 (up)"), "{view}");
     assert!(

@@ -188,11 +188,11 @@ fn an_engine_dropped_without_shutdown_comes_back_whole() {
     // including the Release of the allocation that ended while stopped.
     comm.take();
     e.open_commands(&s0).unwrap();
-    let sent = comm.take();
-    assert_eq!(sent[0], CommEvent::Opened(0));
+    let sent = support::seen(&comm);
+    assert_eq!(sent[0], support::Seen::Opened(0));
     let short = before.iter().find(|a| a.request_id == "short").unwrap();
     let releases_short = sent.iter().any(|ev| {
-        matches!(ev, CommEvent::Sent(0, c) if matches!(&c.kind, Some(Kind::Release(r)) if r.allocation_id == short.id))
+        matches!(ev, support::Seen::Sent(0, c) if matches!(&c.kind, Some(Kind::Release(r)) if r.allocation_id == short.id))
     });
     let short_on_n0 = short.placements.iter().any(|p| p.node == 0);
     assert_eq!(releases_short, short_on_n0);
@@ -204,7 +204,7 @@ fn an_engine_dropped_without_shutdown_comes_back_whole() {
     clock.set(T0 + 600);
     e.tick();
     e.commit().unwrap();
-    let sent = comm.take_sent();
+    let sent = support::sent(&comm);
     assert!(
         sent.iter().any(
             |(_, c)| matches!(&c.kind, Some(Kind::Allocate(a)) if a.allocation_id == later.id)

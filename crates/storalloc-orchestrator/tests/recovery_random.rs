@@ -157,7 +157,7 @@ fn run(seed: u64) {
             }
         }
         e.commit().unwrap();
-        sent.extend(comm.take_sent());
+        sent.extend(support::sent(&comm));
 
         // Crash here: copy what is on disk, reopen it beside the live engine.
         let crash = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ mod handle;
 mod secure;
 mod server;
 
-pub use client::{GID_HEADER, UID_HEADER};
+pub use client::{status_to_proto, GID_HEADER, UID_HEADER};
 pub use handle::{EngineHandle, LiveEngine};
 pub use secure::Security;
 pub use server::{
