@@ -20,6 +20,7 @@ mod cmd_traces_synth;
 mod log_ship;
 mod orchestrator_args;
 mod security_setup;
+mod server_host;
 mod server_options;
 
 use clap::{Parser, Subcommand};
