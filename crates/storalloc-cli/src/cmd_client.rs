@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 use storalloc_client::v1 as pb;
 use storalloc_client::RetryPolicy;
-use storalloc_core::{Bytes, Medium, TimeSpan, Timestamp};
+use storalloc_core::request::{LATEST_START, MAX_DELAY, MAX_DURATION};
+use storalloc_core::{Bytes, Medium, RequestError, TimeSpan, Timestamp};
 
 #[derive(Args, Debug)]
 pub struct ClientArgs {
@@ -81,23 +82,45 @@ pub fn build_request(a: &ClientArgs) -> Result<pb::StorageRequest, String> {
             a.time
         ));
     }
+    // The orchestrator's own limits (storalloc_core::request), checked here
+    // so that the message names the flag rather than a protocol field.
+    if duration > MAX_DURATION {
+        let e = RequestError::DurationTooLong { got: duration };
+        return Err(format!("-t/--time: {:?}: {e}", a.time));
+    }
     let start_unix = match &a.start_time {
         None => None,
-        Some(s) => Some(
-            s.trim()
+        Some(s) => {
+            let t = s
+                .trim()
                 .parse::<Timestamp>()
-                .map_err(|e| format!("--start-time: {e}"))?
-                .0,
-        ),
+                .map_err(|e| format!("--start-time: {e}"))?;
+            if t < Timestamp(0) {
+                return Err(format!(
+                    "--start-time: {s:?} is before {} (the Unix epoch)",
+                    Timestamp(0)
+                ));
+            }
+            if t > LATEST_START {
+                let e = RequestError::StartTooLate { got: t };
+                return Err(format!("--start-time: {s:?}: {e}"));
+            }
+            Some(t.0)
+        }
     };
     let max_delay_s = match &a.max_delay {
         None => None,
-        Some(s) => Some(
-            s.trim()
+        Some(s) => {
+            let d = s
+                .trim()
                 .parse::<TimeSpan>()
-                .map_err(|e| format!("--max-delay: {e}"))?
-                .secs(),
-        ),
+                .map_err(|e| format!("--max-delay: {e}"))?;
+            if d > MAX_DELAY {
+                let e = RequestError::DelayTooLong { got: d };
+                return Err(format!("--max-delay: {s:?}: {e}"));
+            }
+            Some(d.secs())
+        }
     };
     let medium = match &a.medium {
         None => None,

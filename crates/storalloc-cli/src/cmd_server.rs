@@ -3,13 +3,13 @@
 //! benchmarks). Runs until Ctrl-C or SIGTERM.
 
 use crate::orchestrator_args::{runtime, OrchestratorArgs, Service};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 use storalloc_agent::{AgentEvent, AgentOptions, BackendSettings, Backoff, DiskBackends};
-use storalloc_core::{Node, System};
+use storalloc_core::Node;
 use tokio::sync::{mpsc, watch};
 
 #[derive(Args, Debug)]
@@ -27,7 +27,8 @@ pub struct ServerArgs {
     /// Default: $XDG_STATE_HOME/storalloc/agent (~/.local/state/storalloc/agent).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Which host of the system file this server is (default: the first).
+    /// Which host of the system file this server is. Default: the only
+    /// host of a one-host file, else the host named like this machine.
     #[arg(long, value_name = "HOSTNAME", conflicts_with = "all_hosts")]
     pub host: Option<String>,
     /// Run one agent per host of the system file in this process.
@@ -51,35 +52,6 @@ fn default_state_dir() -> PathBuf {
         return PathBuf::from(h).join(".local/state/storalloc/agent");
     }
     PathBuf::from(".storalloc-agent")
-}
-
-/// The hosts this invocation serves.
-pub fn pick_hosts(
-    system: &System,
-    host: Option<&str>,
-    all: bool,
-    file: &Path,
-) -> anyhow::Result<Vec<Node>> {
-    if system.nodes.is_empty() {
-        bail!("{}: the system has no hosts", file.display());
-    }
-    if all {
-        return Ok(system.nodes.clone());
-    }
-    match host {
-        None => Ok(vec![system.nodes[0].clone()]),
-        Some(h) => match system.nodes.iter().find(|n| n.hostname == h) {
-            Some(n) => Ok(vec![n.clone()]),
-            None => {
-                let names: Vec<&str> = system.nodes.iter().map(|n| n.hostname.as_str()).collect();
-                bail!(
-                    "{}: no host {h:?} (hosts: {})",
-                    file.display(),
-                    names.join(", ")
-                )
-            }
-        },
-    }
 }
 
 type AgentTasks = Vec<tokio::task::JoinHandle<Result<(), storalloc_agent::AgentError>>>;
@@ -212,7 +184,21 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!("{w}");
     }
     let system = loaded.system;
-    let nodes = pick_hosts(&system, a.host.as_deref(), a.all_hosts, &a.system)?;
+    let machine = crate::server_host::machine_hostname();
+    let picked = crate::server_host::pick_hosts(
+        &system,
+        a.host.as_deref(),
+        a.all_hosts,
+        &a.system,
+        machine.as_deref(),
+    );
+    let nodes = match picked {
+        Ok(nodes) => nodes,
+        Err(msg) => {
+            eprintln!("storalloc: error: {msg}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let state_dir = a.state_dir.clone().unwrap_or_else(default_state_dir);
     let backend = a.storage.backend_settings();
     let ignored = a.storage.nvmet_flags_given();

@@ -145,7 +145,8 @@ fn plan(
         },
         |job| jobs.push((jobs.len(), job)),
     )
-    .with_context(|| format!("reading the trace {}", a.jobs.display()))?;
+    // The trace's errors name the file.
+    .context("reading the trace")?;
     summary.jobs_read = read.jobs_read;
     summary.jobs_invalid = read.jobs_skipped;
     let mut requests: Vec<(usize, String, Request)> = Vec::new();

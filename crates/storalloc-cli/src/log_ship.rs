@@ -50,15 +50,6 @@ impl Drop for ShipGuard {
     }
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 /// A layer shipping to `target` (HOST:PORT) and the guard to keep until exit.
 pub fn layer(target: String, component: &str) -> (ShipLayer, ShipGuard) {
     let (tx, rx) = sync_channel(QUEUE);
@@ -66,7 +57,7 @@ pub fn layer(target: String, component: &str) -> (ShipLayer, ShipGuard) {
     let layer = ShipLayer {
         tx: tx.clone(),
         component: component.to_string(),
-        host: hostname(),
+        host: crate::server_host::machine_hostname().unwrap_or_else(|| "unknown".into()),
         pid: std::process::id(),
         dropped: dropped.clone(),
     };

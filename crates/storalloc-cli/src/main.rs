@@ -21,6 +21,7 @@ mod cmd_traces_synth;
 mod log_ship;
 mod orchestrator_args;
 mod security_setup;
+mod server_host;
 mod server_options;
 
 use clap::{Parser, Subcommand};
@@ -168,6 +169,25 @@ fn restore_default_sigpipe(command: &Command) {
     }
 }
 
+/// The error and its causes on one line, each said once. anyhow's `{:#}`
+/// joins every cause of the chain, and errors of the library crates that
+/// both print their cause and return it as `source()` (an io error under
+/// `path: cause`) would show it twice.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     restore_default_sigpipe(&cli.command);
@@ -192,7 +212,7 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("storalloc: error: {e:#}");
+            eprintln!("storalloc: error: {}", error_text(&e));
             std::process::ExitCode::FAILURE
         }
     }

@@ -4,7 +4,9 @@
 //! one arm in `apply` and a row in docs/formats.md.
 
 use crate::error::{read_text, ConfigError, FieldError};
-use crate::fields::{boolean, join, mapping, non_empty_text, port, positive_gb, positive_int};
+use crate::fields::{
+    boolean, join, mapping, non_empty_document, non_empty_text, port, positive_gb, positive_int,
+};
 use crate::yaml::{self, Value};
 use std::path::{Path, PathBuf};
 use storalloc_core::{Bytes, SchedulerConfig, StrategyKind};
@@ -202,25 +204,20 @@ pub fn parse_config(text: &str, name: &str) -> Result<LoadedConfig, ConfigError>
     })?;
     let mut notes = doc.warnings;
     let mut config = Config::default();
-    let root = match &doc.root {
-        // An empty file means "all defaults".
-        Value::Null => &[][..],
-        other => mapping(other, "", "a mapping of settings at the top level")
-            .map_err(|e| e.in_file(name))?,
-    };
+    // An empty file is more likely a wrong or truncated file than a wish
+    // for all the defaults, which `{}` still asks for.
+    non_empty_document(
+        text,
+        &doc.root,
+        "a YAML mapping with settings such as orchestrator_addr, client_port and server_port",
+    )
+    .map_err(|e| e.in_file(name))?;
+    let root = mapping(&doc.root, "", "a mapping of settings at the top level")
+        .map_err(|e| e.in_file(name))?;
     for (key, value) in root {
         apply(&mut config, key, value, &mut notes).map_err(|e| e.in_file(name))?;
     }
-    if config.heartbeat_timeout_s <= config.heartbeat_interval_s {
-        return Err(FieldError::new(
-            "heartbeat_timeout_s",
-            format!(
-                "must be greater than heartbeat_interval_s ({}), got {}",
-                config.heartbeat_interval_s, config.heartbeat_timeout_s
-            ),
-        )
-        .in_file(name));
-    }
+    check_consistency(&config).map_err(|e| e.in_file(name))?;
     let inert: Vec<&str> = INERT_KEYS
         .iter()
         .copied()
@@ -236,6 +233,32 @@ pub fn parse_config(text: &str, name: &str) -> Result<LoadedConfig, ConfigError>
         config,
         warnings: notes.into_iter().map(|w| format!("{name}: {w}")).collect(),
     })
+}
+
+/// Rules between keys, checked once every key is read.
+fn check_consistency(c: &Config) -> Result<(), FieldError> {
+    if c.heartbeat_timeout_s <= c.heartbeat_interval_s {
+        return Err(FieldError::new(
+            "heartbeat_timeout_s",
+            format!(
+                "must be greater than heartbeat_interval_s ({}), got {}",
+                c.heartbeat_interval_s, c.heartbeat_timeout_s
+            ),
+        ));
+    }
+    // Both services bind orchestrator_addr: one port cannot serve both
+    // (the orchestrator would fail with "Address already in use"). 0 picks
+    // a free port for each, so two zeros are fine.
+    if c.client_port != 0 && c.client_port == c.server_port {
+        return Err(FieldError::new(
+            "",
+            format!(
+                "client_port and server_port are both {}; the orchestrator needs a different port for each (or 0 to pick free ones)",
+                c.client_port
+            ),
+        ));
+    }
+    Ok(())
 }
 
 const NOT_GRPC: &str = "not used (storalloc uses gRPC over TCP); ignored";

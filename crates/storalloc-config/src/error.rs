@@ -3,12 +3,10 @@
 /// `ault14.yml: hosts[0].disks[3].capacity: expected a positive number of GB, got -5`.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The cause is part of the message and not a `source()`, so that an
+    // error chain (anyhow's `{:#}`) prints it once.
+    #[error("{file}: cannot read: {error}")]
+    Io { file: String, error: std::io::Error },
     /// Not YAML at all; `message` carries the line and column.
     #[error("{file}: {message}")]
     Yaml { file: String, message: String },
@@ -60,9 +58,9 @@ impl FieldError {
 /// Read a file as UTF-8 text; the error names the file.
 pub(crate) fn read_text(path: &std::path::Path) -> Result<String, ConfigError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ConfigError::Io {
         file: file.clone(),
-        source,
+        error,
     })?;
     String::from_utf8(bytes).map_err(|e| ConfigError::Yaml {
         file,

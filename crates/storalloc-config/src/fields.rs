@@ -30,6 +30,26 @@ pub(crate) fn mapping<'a>(
     }
 }
 
+/// Refuses a file with no YAML content at all (nothing but blank lines,
+/// comments and document markers); `expected` says what it should hold.
+pub(crate) fn non_empty_document(
+    text: &str,
+    root: &Value,
+    expected: &str,
+) -> Result<(), FieldError> {
+    let blank = text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    });
+    if *root == Value::Null && blank {
+        return Err(FieldError::new(
+            "",
+            format!("the file is empty (expected {expected})"),
+        ));
+    }
+    Ok(())
+}
+
 /// A list with at least one item.
 pub(crate) fn non_empty_list<'a>(
     v: &'a Value,

@@ -2,8 +2,8 @@
 
 use crate::error::{read_text, ConfigError, FieldError};
 use crate::fields::{
-    join, mapping, non_empty_list, non_empty_text, positive_gb, positive_gbps, required,
-    required_as, text, text_list, GB, GBPS,
+    join, mapping, non_empty_document, non_empty_list, non_empty_text, positive_gb, positive_gbps,
+    required, required_as, text, text_list, GB, GBPS,
 };
 use crate::yaml::{self, Value};
 use std::collections::HashMap;
@@ -52,6 +52,8 @@ pub fn parse_system(text: &str, name: &str) -> Result<LoadedSystem, ConfigError>
         .into_iter()
         .map(|w| format!("{name}: {w}"))
         .collect();
+    non_empty_document(text, &doc.root, "a YAML mapping with a `hosts` list")
+        .map_err(|e| e.in_file(name))?;
     let mut unknown = Vec::new();
     let system = read_system(&doc.root, &mut unknown).map_err(|e| e.in_file(name))?;
     warnings.extend(

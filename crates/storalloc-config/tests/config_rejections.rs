@@ -11,8 +11,20 @@ fn error(text: &str) -> String {
 }
 
 #[test]
-fn an_empty_file_means_the_defaults() {
-    let loaded = parse_config("", "cfg.yml").unwrap();
+fn an_empty_file_is_refused_and_an_empty_mapping_means_the_defaults() {
+    for empty in ["", "\n\n", "# nothing here yet\n", "---\n...\n"] {
+        assert_eq!(
+            error(empty),
+            "cfg.yml: the file is empty (expected a YAML mapping with settings such as \
+             orchestrator_addr, client_port and server_port)",
+            "{empty:?}"
+        );
+    }
+    assert_eq!(
+        error("~\n"),
+        "cfg.yml: expected a mapping of settings at the top level, got nothing (null)"
+    );
+    let loaded = parse_config("{}\n", "cfg.yml").unwrap();
     assert_eq!(loaded.config, Config::default());
     assert!(loaded.warnings.is_empty());
     let c = loaded.config;
@@ -24,6 +36,28 @@ fn an_empty_file_means_the_defaults() {
     assert_eq!(c.state_dir, None);
     assert_eq!(c.block_size, None);
     assert_eq!(c.client_endpoint(), "127.0.0.1:35010");
+}
+
+#[test]
+fn client_and_server_ports_must_differ() {
+    for text in [
+        "client_port: 36000\nserver_port: 36000\n",
+        // The other one's default.
+        "client_port: 35020\n",
+    ] {
+        let port = if text.contains("36000") { 36000 } else { 35020 };
+        assert_eq!(
+            error(text),
+            format!(
+                "cfg.yml: client_port and server_port are both {port}; the orchestrator \
+                 needs a different port for each (or 0 to pick free ones)"
+            ),
+            "{text:?}"
+        );
+    }
+    // 0 picks a free port for each service.
+    let c = parse_config("client_port: 0\nserver_port: 0\n", "cfg.yml").unwrap();
+    assert_eq!((c.config.client_port, c.config.server_port), (0, 0));
 }
 
 #[test]

@@ -158,8 +158,15 @@ fn no_hosts() {
         error("nodes: []\n"),
         "ault14.yml: hosts: missing; expected a non-empty list of hosts"
     );
+    for empty in ["", "\n  \n", "# only a comment\n---\n"] {
+        assert_eq!(
+            error(empty),
+            "ault14.yml: the file is empty (expected a YAML mapping with a `hosts` list)",
+            "{empty:?}"
+        );
+    }
     assert_eq!(
-        error(""),
+        error("~\n"),
         "ault14.yml: expected a mapping with a `hosts` list at the top level, got nothing (null)"
     );
     assert_eq!(
@@ -253,6 +260,11 @@ fn unreadable_files_name_the_file() {
         err.starts_with(&format!("{}: cannot read: ", missing.display())),
         "{err}"
     );
+    // The cause is in the message, not repeated as a source: error chains
+    // (anyhow's `{:#}`) print it once.
+    let e = storalloc_config::load_system(&missing).unwrap_err();
+    assert!(std::error::Error::source(&e).is_none());
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
     let binary = dir.path().join("bin.yml");
     std::fs::write(&binary, b"hosts:\n  - hostname: \xff\xfe\n").unwrap();
     let err = storalloc_config::load_system(&binary)

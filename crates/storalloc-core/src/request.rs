@@ -35,6 +35,17 @@ pub struct Request {
     pub block_size: Option<Bytes>,
 }
 
+/// The longest duration a request may ask for: 3650 days (about 10 years).
+/// Together with [`MAX_DELAY`] and [`LATEST_START`] it keeps every window
+/// far from overflow and within years that dates can be printed in.
+pub const MAX_DURATION: TimeSpan = TimeSpan(3650 * 86_400);
+
+/// The longest `max_delay` a request may give: 3650 days (about 10 years).
+pub const MAX_DELAY: TimeSpan = TimeSpan(3650 * 86_400);
+
+/// The latest `earliest_start` a request may ask for: 2200-01-01 00:00:00 UTC.
+pub const LATEST_START: Timestamp = Timestamp(7_258_118_400);
+
 /// Why a request is invalid before any placement is tried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
@@ -44,6 +55,21 @@ pub enum RequestError {
     ZeroDuration,
     #[error("block size must be greater than zero")]
     ZeroBlockSize,
+    #[error(
+        "duration {got} is longer than the limit of {} (3650 days)",
+        MAX_DURATION
+    )]
+    DurationTooLong { got: TimeSpan },
+    #[error(
+        "max delay {got} is longer than the limit of {} (3650 days)",
+        MAX_DELAY
+    )]
+    DelayTooLong { got: TimeSpan },
+    #[error(
+        "start {got} is later than the latest accepted start, {}",
+        LATEST_START
+    )]
+    StartTooLate { got: Timestamp },
 }
 
 impl Request {
@@ -85,6 +111,8 @@ impl Request {
         self.earliest_start + self.duration
     }
 
+    /// Checks what no placement can fix: zero sizes, and windows beyond
+    /// [`MAX_DURATION`], [`MAX_DELAY`] or [`LATEST_START`].
     pub fn validate(&self) -> Result<(), RequestError> {
         if self.capacity == Bytes::ZERO {
             return Err(RequestError::ZeroCapacity);
@@ -95,6 +123,51 @@ impl Request {
         if self.block_size == Some(Bytes::ZERO) {
             return Err(RequestError::ZeroBlockSize);
         }
+        if self.duration > MAX_DURATION {
+            return Err(RequestError::DurationTooLong { got: self.duration });
+        }
+        if let Some(d) = self.max_delay.filter(|d| *d > MAX_DELAY) {
+            return Err(RequestError::DelayTooLong { got: d });
+        }
+        if self.earliest_start > LATEST_START {
+            return Err(RequestError::StartTooLate {
+                got: self.earliest_start,
+            });
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(duration: TimeSpan, start: Timestamp) -> Request {
+        Request::new(Bytes(1), duration, start)
+    }
+
+    #[test]
+    fn the_limits_are_accepted_and_one_second_more_is_not() {
+        assert_eq!(LATEST_START.to_string(), "2200-01-01 00:00:00");
+        assert_eq!(MAX_DURATION.to_string(), "3650-00:00:00");
+        let at_limits = req(MAX_DURATION, LATEST_START).with_max_delay(MAX_DELAY);
+        assert_eq!(at_limits.validate(), Ok(()));
+        let e = req(MAX_DURATION + TimeSpan(1), Timestamp(0)).validate();
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "duration 3650-00:00:01 is longer than the limit of 3650-00:00:00 (3650 days)"
+        );
+        let e = req(TimeSpan(60), Timestamp(0))
+            .with_max_delay(MAX_DELAY + TimeSpan(1))
+            .validate();
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "max delay 3650-00:00:01 is longer than the limit of 3650-00:00:00 (3650 days)"
+        );
+        let e = req(TimeSpan(60), LATEST_START + TimeSpan(1)).validate();
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "start 2200-01-01 00:00:01 is later than the latest accepted start, 2200-01-01 00:00:00"
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! Helpers for the `validate_*` tests: the real binary and the shared data.
+//! Helpers for the tests that run the real binary without an orchestrator
+//! (`validate_*`, input checks): the binary and the shared data.
 #![allow(dead_code)]
 
 use assert_cmd::Command;
