@@ -3,7 +3,8 @@
 //! - [`Authenticator`] turns what arrives with a call (peer address, a
 //!   credential, claimed ids) into an [`Identity`]. Two implementations:
 //!   [`NoneAuth`] (loopback only, takes claims at their word) and
-//!   [`MungeAuth`] (a MUNGE credential decoded through libmunge).
+//!   [`MungeAuth`] (a MUNGE credential decoded through libmunge, which is
+//!   opened at run time: the build needs no libmunge-dev).
 //!   [`conformance`] is the one suite both pass.
 //! - [`AgentKey`] is the per-cluster shared secret agents sign their calls with.
 //! - [`AccessPolicy`] says who is an admin.
