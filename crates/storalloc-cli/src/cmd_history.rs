@@ -6,9 +6,9 @@ use crate::orchestrator_args::{runtime, OrchestratorArgs};
 use clap::Args;
 use std::process::ExitCode;
 use storalloc_client::json::allocation_state_name;
+use storalloc_client::v1::HistoryRequest;
 use storalloc_client::RetryPolicy;
 use storalloc_core::TimeSpan;
-use storalloc_client::v1::HistoryRequest;
 
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
@@ -50,7 +50,10 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<ExitCode> {
         let mut after_id = 0;
         let mut printed = 0usize;
         if !a.json {
-            println!("{:>8}  {:<10}  {:>12}  {:>6}  {:<20}  explanation", "id", "state", "capacity", "uid", "finished");
+            println!(
+                "{:>8}  {:<10}  {:>12}  {:>6}  {:<20}  explanation",
+                "id", "state", "capacity", "uid", "finished"
+            );
         }
         loop {
             let page = client
@@ -70,12 +73,23 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<ExitCode> {
                     println!("{}", storalloc_client::json::allocation(alloc));
                     continue;
                 }
-                let finished = alloc.history.last().map(|t| t.at_unix).unwrap_or(alloc.submitted_unix);
+                let finished = alloc
+                    .history
+                    .last()
+                    .map(|t| t.at_unix)
+                    .unwrap_or(alloc.submitted_unix);
                 println!(
                     "{:>8}  {:<10}  {:>12}  {:>6}  {:<20}  {}",
                     alloc.id,
                     allocation_state_name(alloc.state()).to_uppercase(),
-                    storalloc_core::Bytes(alloc.request.as_ref().map(|r| r.capacity_bytes).unwrap_or(0)).to_string(),
+                    storalloc_core::Bytes(
+                        alloc
+                            .request
+                            .as_ref()
+                            .map(|r| r.capacity_bytes)
+                            .unwrap_or(0)
+                    )
+                    .to_string(),
                     alloc.owner_uid,
                     storalloc_core::Timestamp(finished).to_string(),
                     alloc.explanation

@@ -240,7 +240,10 @@ impl Client {
     }
 
     /// One page of finished allocations (see `storalloc history`).
-    pub async fn history(&self, req: pb::HistoryRequest) -> Result<pb::HistoryResponse, ClientError> {
+    pub async fn history(
+        &self,
+        req: pb::HistoryRequest,
+    ) -> Result<pb::HistoryResponse, ClientError> {
         self.call("history", |mut c, _| {
             let req = req.clone();
             async move { c.history(req).await }

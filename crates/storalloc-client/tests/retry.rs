@@ -70,6 +70,12 @@ impl ClientService for Fake {
     ) -> Result<Response<pb::StatusResponse>, Status> {
         Ok(Response::new(pb::StatusResponse::default()))
     }
+    async fn history(
+        &self,
+        _: Request<pb::HistoryRequest>,
+    ) -> Result<Response<pb::HistoryResponse>, Status> {
+        Ok(Response::new(pb::HistoryResponse::default()))
+    }
 }
 
 async fn serve_on(fake: Fake, listener: tokio::net::TcpListener) {

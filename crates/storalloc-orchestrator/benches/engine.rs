@@ -7,10 +7,9 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use storalloc_core::{SchedulerConfig, StrategyKind};
 use storalloc_orchestrator::engine::Owner;
+use storalloc_orchestrator::lifecycle::Registration;
+use storalloc_orchestrator::model::{DiskSpec, StorageRequest};
 use storalloc_orchestrator::{Engine, EngineConfig, ManualClock, RecordingComm, SqliteStore};
-use storalloc_proto::v1::{
-    DiskDescription, NodeDescription, RegisterRequest, StorageRequest, SubmitRequest,
-};
 
 const GB: u64 = 1_000_000_000;
 
@@ -28,23 +27,20 @@ fn engine(
     )
     .unwrap();
     for n in 0..1000 {
-        e.register(RegisterRequest {
-            node: Some(NodeDescription {
-                hostname: format!("node{n:04}"),
-                address: "10.0.0.1".into(),
-                network_bw_gbps: 12.5,
-                disks: (0..8)
-                    .map(|_| DiskDescription {
-                        capacity_bytes: 8000 * GB,
-                        write_bw_gbps: 2.93,
-                        read_bw_gbps: 3.13,
-                        backend: "simulate".into(),
-                        ..Default::default()
-                    })
-                    .collect(),
-            }),
+        e.register(Registration {
+            hostname: format!("node{n:04}"),
+            address: "10.0.0.1".into(),
+            network_bw_gbps: 12.5,
+            disks: (0..8)
+                .map(|_| DiskSpec {
+                    capacity_bytes: 8000 * GB,
+                    write_bw_gbps: 2.93,
+                    read_bw_gbps: 3.13,
+                    backend: "simulate".into(),
+                    ..Default::default()
+                })
+                .collect(),
             held: vec![],
-            agent_version: "bench".into(),
         })
         .unwrap();
     }
@@ -65,15 +61,12 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| {
                     for _ in 0..batch {
                         next += 1;
-                        let r = SubmitRequest {
-                            request_id: format!("r{next}"),
-                            request: Some(StorageRequest {
-                                capacity_bytes: GB,
-                                duration_s: 3600,
-                                ..Default::default()
-                            }),
+                        let r = StorageRequest {
+                            capacity_bytes: GB,
+                            duration_s: 3600,
+                            ..Default::default()
                         };
-                        e.submit(r, Owner::default()).unwrap();
+                        e.submit(format!("r{next}"), r, Owner::default()).unwrap();
                     }
                     e.commit().unwrap();
                 })

@@ -4,9 +4,9 @@
 //! a command sent while a node has no stream is simply re-sent when the agent
 //! reconnects.
 
+use crate::model::Dispatch;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use crate::model::Dispatch;
 use storalloc_proto::v1::AgentCommand;
 use tokio::sync::mpsc;
 
@@ -46,7 +46,10 @@ impl AgentComm for ChannelComm {
 
     fn send(&mut self, d: &Dispatch) {
         if let Some(tx) = self.streams.get(&d.node) {
-            if tx.send(crate::service::convert::dispatch_to_proto(d)).is_err() {
+            if tx
+                .send(crate::service::convert::dispatch_to_proto(d))
+                .is_err()
+            {
                 // The agent hung up; it re-registers and gets the outbox.
                 self.streams.remove(&d.node);
             }

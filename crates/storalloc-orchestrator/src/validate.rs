@@ -71,7 +71,8 @@ pub fn check_storage_request(r: &StorageRequest) -> Result<(), String> {
 }
 
 pub fn bandwidth(field: &str, v: f64) -> Result<Bandwidth, String> {
-    Bandwidth::try_gb_per_s(v).ok_or_else(|| format!("{field} must be a finite number >= 0 (got {v})"))
+    Bandwidth::try_gb_per_s(v)
+        .ok_or_else(|| format!("{field} must be a finite number >= 0 (got {v})"))
 }
 
 /// The core's disk for a disk spec; `field` names it in errors.

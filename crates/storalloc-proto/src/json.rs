@@ -2,8 +2,8 @@
 //! types carry no serde derive, so the shape is spelled out here, once:
 //! enum values are lower-case names, times are Unix seconds.
 
-use serde_json::{json, Value};
 use crate::v1 as pb;
+use serde_json::{json, Value};
 
 pub fn allocation_state_name(s: pb::AllocationState) -> &'static str {
     use pb::AllocationState as S;

@@ -98,7 +98,10 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        let Step { out: world, effects } = World::restore(cfg, loaded, now, run_nonce)?;
+        let Step {
+            out: world,
+            effects,
+        } = World::restore(cfg, loaded, now, run_nonce)?;
         let (events, _) = broadcast::channel(4096);
         let mut engine = Engine {
             world,
@@ -230,7 +233,11 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
     }
 
     pub fn list(&self, include_finished: bool) -> Vec<AllocationRecord> {
-        self.world.list(include_finished).into_iter().cloned().collect()
+        self.world
+            .list(include_finished)
+            .into_iter()
+            .cloned()
+            .collect()
     }
 
     pub fn cancel(&mut self, id: u64) -> Result<AllocationRecord, EngineError> {
@@ -243,7 +250,10 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
     /// The current state to replay to a new watcher, and the receiver of
     /// every later event (subscribed before the replay is taken, so nothing
     /// falls between them).
-    pub fn watch(&mut self, id: Option<u64>) -> Result<(Vec<Event>, broadcast::Receiver<Event>), EngineError> {
+    pub fn watch(
+        &mut self,
+        id: Option<u64>,
+    ) -> Result<(Vec<Event>, broadcast::Receiver<Event>), EngineError> {
         let now = self.now();
         let replay: Vec<AllocationRecord> = match id {
             Some(id) => vec![self.get(id)?],
@@ -321,7 +331,9 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
         outcome: CommandOutcome,
     ) -> Result<(), EngineError> {
         let now = self.now();
-        let step = self.world.report_result(session_id, command_id, outcome, now);
+        let step = self
+            .world
+            .report_result(session_id, command_id, outcome, now);
         self.run(step)
     }
 
@@ -329,14 +341,20 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
     /// history table's (ids are unique, so paging by id covers both).
     pub fn history(&mut self, q: &HistoryQuery) -> Result<HistoryPage, StoreError> {
         let limit = q.limit.clamp(1, 5000);
-        let mut out: Vec<AllocationRecord> = self.store.history(&HistoryQuery { limit: limit + 1, ..q.clone() })?;
+        let mut out: Vec<AllocationRecord> = self.store.history(&HistoryQuery {
+            limit: limit + 1,
+            ..q.clone()
+        })?;
         out.extend(
             self.world
                 .list(true)
                 .into_iter()
                 .filter(|a| a.is_finished() && a.id > q.after_id)
                 .filter(|a| q.uid.is_none_or(|u| a.owner.uid == u))
-                .filter(|a| q.since_unix.is_none_or(|s| a.finished_unix().unwrap_or(0) >= s))
+                .filter(|a| {
+                    q.since_unix
+                        .is_none_or(|s| a.finished_unix().unwrap_or(0) >= s)
+                })
                 .cloned(),
         );
         out.sort_by_key(|a| a.id);

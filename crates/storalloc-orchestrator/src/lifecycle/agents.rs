@@ -4,7 +4,7 @@
 
 use super::{core_node, Effect, EngineError, NodeRt, Step, World};
 use crate::model::{
-    AllocState, Attachment, CommandKind, Dispatch, DiskIdentity, DiskSlot, DiskSpec, NodeRecord,
+    AllocState, Attachment, CommandKind, DiskIdentity, DiskSlot, DiskSpec, Dispatch, NodeRecord,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use storalloc_core::{AllocId, CoreError, DiskRef};
@@ -60,7 +60,11 @@ impl World {
     /// device, else position): allocations on a disk still there survive,
     /// those on a vanished disk go LOST, new disks join, and a disk that
     /// shrank under its allocations refuses the registration.
-    pub fn register(&mut self, reg: Registration, now: i64) -> Step<Result<Registered, EngineError>> {
+    pub fn register(
+        &mut self,
+        reg: Registration,
+        now: i64,
+    ) -> Step<Result<Registered, EngineError>> {
         self.step(|w| w.register_inner(reg, now))
     }
 
@@ -87,7 +91,8 @@ impl World {
             Some(&id) => {
                 self.apply_disks(id, &candidate, now)?;
                 let r = &mut self.nodes[id as usize].record;
-                if r.address != candidate.address || r.network_bw_gbps != candidate.network_bw_gbps {
+                if r.address != candidate.address || r.network_bw_gbps != candidate.network_bw_gbps
+                {
                     r.address = candidate.address;
                     r.network_bw_gbps = candidate.network_bw_gbps;
                     self.fx.push(Effect::SaveNode(id));
@@ -166,7 +171,12 @@ impl World {
     }
 
     /// Applies a known node's reported disks to its slots, all or nothing.
-    fn apply_disks(&mut self, node: u32, reported: &NodeRecord, now: i64) -> Result<(), EngineError> {
+    fn apply_disks(
+        &mut self,
+        node: u32,
+        reported: &NodeRecord,
+        now: i64,
+    ) -> Result<(), EngineError> {
         let plan = self.plan_disks(node, reported);
         let old_slots = self.nodes[node as usize].record.disks.clone();
         let hostname = reported.hostname.clone();
@@ -226,8 +236,9 @@ impl World {
             self.fx.push(Effect::SaveNode(node));
         }
         for (slot, i) in added {
-            let disk = crate::validate::core_disk(&reported.disks[i].spec, &format!("node.disks[{i}]"))
-                .map_err(EngineError::InvalidArgument)?;
+            let disk =
+                crate::validate::core_disk(&reported.disks[i].spec, &format!("node.disks[{i}]"))
+                    .map_err(EngineError::InvalidArgument)?;
             let r = self
                 .sched
                 .add_disk(node, disk)
@@ -236,11 +247,15 @@ impl World {
             tracing::info!(node, slot, identity = %reported.disks[i].identity, "disk added");
         }
         for &slot in &returned {
-            let _ = self.sched.set_disk_available(DiskRef { node, disk: slot }, true);
+            let _ = self
+                .sched
+                .set_disk_available(DiskRef { node, disk: slot }, true);
             tracing::info!(node, slot, "disk is back");
         }
         for &slot in &plan.vanished {
-            let _ = self.sched.set_disk_available(DiskRef { node, disk: slot }, false);
+            let _ = self
+                .sched
+                .set_disk_available(DiskRef { node, disk: slot }, false);
         }
         for &slot in &plan.vanished {
             let identity = old_slots[slot as usize].identity.clone();
@@ -312,7 +327,9 @@ impl World {
             let known = slot.is_some_and(|slot| {
                 self.allocs.get(&h.allocation_id).is_some_and(|a| {
                     a.state.live_grant().is_some_and(|g| {
-                        g.placements.iter().any(|p| p.node == node && p.disk == slot)
+                        g.placements
+                            .iter()
+                            .any(|p| p.node == node && p.disk == slot)
                     })
                 }) && self.issued(h.allocation_id)
             });
@@ -339,14 +356,19 @@ impl World {
             .collect();
         let mut allocating: HashSet<(u64, u32)> = HashSet::new();
         for (cid, kind) in mine {
-            let present = self.nodes[node as usize].record.position_of(kind.disk()).is_some();
+            let present = self.nodes[node as usize]
+                .record
+                .position_of(kind.disk())
+                .is_some();
             match kind {
                 CommandKind::Release { .. } if present => {
                     self.finish_command(cid);
                 }
                 CommandKind::Release { .. } => {}
                 CommandKind::Allocate {
-                    allocation_id, disk, ..
+                    allocation_id,
+                    disk,
+                    ..
                 } => {
                     if kept.contains(&(allocation_id, disk)) {
                         self.finish_command(cid);
@@ -383,9 +405,14 @@ impl World {
                     p.attachment = None;
                 }
             }
-            a.explanation = format!("{hostname} does not hold its storage any more; re-creating it");
+            a.explanation =
+                format!("{hostname} does not hold its storage any more; re-creating it");
             a.set_state(AllocState::Granted { grant }, now);
-            tracing::info!(allocation = id, node, "re-issuing Allocate for storage the agent lacks");
+            tracing::info!(
+                allocation = id,
+                node,
+                "re-issuing Allocate for storage the agent lacks"
+            );
             self.issue_allocates(id);
         }
         orphans.into_iter().collect()
@@ -404,7 +431,10 @@ impl World {
 
     /// The node of a session, and every command it still owes an answer to,
     /// in order, as its agent must receive them.
-    pub fn commands_for_session(&self, session_id: &str) -> Result<(u32, Vec<Dispatch>), EngineError> {
+    pub fn commands_for_session(
+        &self,
+        session_id: &str,
+    ) -> Result<(u32, Vec<Dispatch>), EngineError> {
         let node = self.session_node(session_id)?;
         let out = self
             .outbox

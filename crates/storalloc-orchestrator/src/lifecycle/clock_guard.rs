@@ -60,7 +60,10 @@ impl TimeKeeper {
             if mono >= until_mono {
                 self.hold = None;
                 self.effective = wall.max(expected);
-                return (self.effective, Some(ClockAlert::ForwardJumpAccepted { jump_s: jump }));
+                return (
+                    self.effective,
+                    Some(ClockAlert::ForwardJumpAccepted { jump_s: jump }),
+                );
             }
             if wall <= expected + JUMP_TOLERANCE_S {
                 // The clock was fixed: nothing held any more.
@@ -81,7 +84,9 @@ impl TimeKeeper {
             });
         } else if wall < expected {
             if wall_delta < 0 {
-                alert = Some(ClockAlert::BackwardJump { jump_s: -wall_delta });
+                alert = Some(ClockAlert::BackwardJump {
+                    jump_s: -wall_delta,
+                });
             }
             self.effective = expected;
         } else {

@@ -209,7 +209,10 @@ impl World {
     pub fn check_invariants(&self) -> Result<(), storalloc_core::InvariantViolation> {
         self.sched.check_invariants()?;
         for a in self.allocs.values() {
-            let in_core = self.sched.allocation(storalloc_core::AllocId(a.id)).is_some();
+            let in_core = self
+                .sched
+                .allocation(storalloc_core::AllocId(a.id))
+                .is_some();
             if a.is_live() != in_core {
                 return Err(storalloc_core::InvariantViolation(format!(
                     "allocation {} is {} but the scheduler {} it",
@@ -276,7 +279,10 @@ impl World {
 pub(crate) fn core_node(n: &NodeRecord) -> Result<Node, String> {
     let mut disks = Vec::with_capacity(n.disks.len());
     for (i, d) in n.disks.iter().enumerate() {
-        disks.push(crate::validate::core_disk(&d.spec, &format!("node.disks[{i}]"))?);
+        disks.push(crate::validate::core_disk(
+            &d.spec,
+            &format!("node.disks[{i}]"),
+        )?);
     }
     Ok(Node {
         hostname: n.hostname.clone(),

@@ -89,7 +89,10 @@ impl World {
                     slot: i as u32,
                     position: d.position,
                     capacity_bytes: d.spec.capacity_bytes,
-                    used_bytes: self.sched.peak_usage(r, Timestamp(now), Timestamp(now + 1)).0,
+                    used_bytes: self
+                        .sched
+                        .peak_usage(r, Timestamp(now), Timestamp(now + 1))
+                        .0,
                     allocations: per_disk.get(&(i as u32)).copied().unwrap_or(0),
                     medium: d.spec.medium.clone(),
                 }
@@ -137,7 +140,11 @@ impl World {
         })
     }
 
-    pub fn resume_node(&mut self, name: &NodeName, now: i64) -> Step<Result<NodeView, EngineError>> {
+    pub fn resume_node(
+        &mut self,
+        name: &NodeName,
+        now: i64,
+    ) -> Step<Result<NodeView, EngineError>> {
         self.step(|w| {
             let id = w.find_node(name)?;
             let n = &mut w.nodes[id as usize];

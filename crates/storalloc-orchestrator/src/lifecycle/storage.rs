@@ -26,7 +26,11 @@ impl World {
 
     /// The command as its agent must receive it, if the agent has its disk.
     pub(super) fn dispatch(&self, c: &Command) -> Option<Dispatch> {
-        let position = self.nodes.get(c.node as usize)?.record.position_of(c.kind.disk())?;
+        let position = self
+            .nodes
+            .get(c.node as usize)?
+            .record
+            .position_of(c.kind.disk())?;
         Some(Dispatch {
             node: c.node,
             position,
@@ -171,7 +175,13 @@ impl World {
 
     /// A server could not create the storage: FAILED, capacity back, the
     /// other disks released.
-    pub(super) fn fail_allocation(&mut self, id: u64, why: String, failed: Option<(u32, u32)>, now: i64) {
+    pub(super) fn fail_allocation(
+        &mut self,
+        id: u64,
+        why: String,
+        failed: Option<(u32, u32)>,
+        now: i64,
+    ) {
         let issued = self.issued(id);
         self.unindex_live(id);
         if let Err(e) = self.sched.cancel(AllocId(id)) {
@@ -189,7 +199,14 @@ impl World {
     }
 
     /// An agent confirmed the storage of one disk slot of the allocation.
-    pub(super) fn confirm(&mut self, id: u64, node: u32, disk: u32, attachment: Attachment, now: i64) {
+    pub(super) fn confirm(
+        &mut self,
+        id: u64,
+        node: u32,
+        disk: u32,
+        attachment: Attachment,
+        now: i64,
+    ) {
         if !self.allocs.get(&id).is_some_and(|a| a.is_live()) {
             return;
         }

@@ -8,7 +8,12 @@ use storalloc_core::Timestamp;
 impl World {
     /// The lifecycle's time for a `(wall, monotonic)` reading; an alert
     /// effect when the wall clock jumped (see `clock_guard`).
-    pub fn observe_clock(&mut self, keeper: &mut super::TimeKeeper, wall: i64, mono: i64) -> Step<i64> {
+    pub fn observe_clock(
+        &mut self,
+        keeper: &mut super::TimeKeeper,
+        wall: i64,
+        mono: i64,
+    ) -> Step<i64> {
         let grace = self.cfg.clock_jump_grace_s;
         self.step(|w| {
             let (now, alert) = keeper.observe(wall, mono, grace);

@@ -90,20 +90,30 @@ pub enum AllocState {
     /// Received, waiting for a storage node to be up.
     Pending,
     /// Placed and durable; storage not (all) created yet.
-    Granted { grant: Grant },
+    Granted {
+        grant: Grant,
+    },
     /// Every placement's storage exists.
-    Allocated { grant: Grant },
+    Allocated {
+        grant: Grant,
+    },
     /// A disk it uses vanished from its node: its capacity stays booked and
     /// nothing is released, so an admin can put the disk back.
-    Lost { grant: Grant },
-    Refused { retries: u32 },
+    Lost {
+        grant: Grant,
+    },
+    Refused {
+        retries: u32,
+    },
     /// A server could not create the storage; capacity was returned.
     Failed {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         grant: Option<Grant>,
     },
     /// Its time ran out; the storage was released.
-    Ended { grant: Grant },
+    Ended {
+        grant: Grant,
+    },
     Cancelled {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         grant: Option<Grant>,

@@ -34,7 +34,8 @@ fn encode<T: Serialize>(body: &T) -> Vec<u8> {
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let v: Version = serde_json::from_slice(bytes).map_err(|e| format!("not a format-{FORMAT} record: {e}"))?;
+    let v: Version =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a format-{FORMAT} record: {e}"))?;
     if v.v > FORMAT {
         return Err(format!(
             "written in format {} by a newer storalloc (this one reads up to {FORMAT})",
@@ -101,7 +102,10 @@ mod tests {
         AllocationRecord {
             id: 7,
             request_id: "r-7".into(),
-            owner: Owner { uid: 1000, gid: 100 },
+            owner: Owner {
+                uid: 1000,
+                gid: 100,
+            },
             request: StorageRequest {
                 capacity_bytes: 5,
                 duration_s: 60,

@@ -2,6 +2,8 @@
 //! engine's events for `/metrics`.
 
 use super::{json, Metrics, CHARTS_JS, DASHBOARD_HTML};
+use crate::engine::Event as EngineEvent;
+use crate::service::client::{event_to_proto, status_to_proto};
 use crate::service::EngineHandle;
 use crate::OrchestratorError;
 use axum::extract::State;
@@ -14,8 +16,6 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use crate::engine::Event as EngineEvent;
-use crate::service::client::{event_to_proto, status_to_proto};
 use storalloc_proto::v1::AllocationEvent;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
@@ -225,19 +225,21 @@ impl Drop for Follower {
 
 fn to_sse(r: Result<EngineEvent, broadcast::error::RecvError>) -> Event {
     match r {
-        Ok(EngineEvent::Clock { alert, time_unix, .. }) => Event::default().event("clock").data(
+        Ok(EngineEvent::Clock {
+            alert, time_unix, ..
+        }) => Event::default().event("clock").data(
             serde_json::json!({"time_unix": time_unix, "alert": format!("{alert:?}")}).to_string(),
         ),
         Ok(ev) => {
             let ev = event_to_proto(&ev).expect("an allocation event");
             Event::default().event("allocation").data(
-            serde_json::json!({
-                "seq": ev.seq,
-                "time_unix": ev.time_unix,
-                "allocation": ev.allocation.as_ref().map(json::allocation),
-            })
-            .to_string(),
-        )
+                serde_json::json!({
+                    "seq": ev.seq,
+                    "time_unix": ev.time_unix,
+                    "allocation": ev.allocation.as_ref().map(json::allocation),
+                })
+                .to_string(),
+            )
         }
         // The page reloads the state instead of the missed events.
         Err(_) => Event::default().event("lagged").data("{}"),

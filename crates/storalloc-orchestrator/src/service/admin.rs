@@ -3,8 +3,8 @@
 use super::convert::node_info;
 use super::handle::EngineHandle;
 use crate::lifecycle::NodeName;
-use storalloc_proto::v1::node_request;
 use storalloc_proto::v1::admin_service_server::AdminService;
+use storalloc_proto::v1::node_request;
 use storalloc_proto::v1::{ListNodesRequest, ListNodesResponse, NodeInfo, NodeRequest};
 use tonic::{Request, Response, Status};
 

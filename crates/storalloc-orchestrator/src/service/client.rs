@@ -123,12 +123,13 @@ impl ClientService for ClientApi {
         let (tx, out) = mpsc::channel(256);
         let engine = self.engine.clone();
         tokio::spawn(async move {
-            let finished = |ev: &Event| {
-                only.is_some() && ev.allocation().is_some_and(|a| a.is_finished())
-            };
+            let finished =
+                |ev: &Event| only.is_some() && ev.allocation().is_some_and(|a| a.is_finished());
             for ev in replay {
                 let done = finished(&ev);
-                let Some(p) = event_to_proto(&ev) else { continue };
+                let Some(p) = event_to_proto(&ev) else {
+                    continue;
+                };
                 if tx.send(Ok(p)).await.is_err() || done {
                     return;
                 }
@@ -161,7 +162,9 @@ impl ClientService for ClientApi {
                     }
                 }
                 let done = finished(&ev);
-                let Some(p) = event_to_proto(&ev) else { continue };
+                let Some(p) = event_to_proto(&ev) else {
+                    continue;
+                };
                 if tx.send(Ok(p)).await.is_err() || done {
                     return;
                 }
@@ -188,7 +191,11 @@ impl ClientService for ClientApi {
             uid: r.uid,
             since_unix: r.since_unix,
             after_id: r.after_id,
-            limit: if r.limit == 0 { 500 } else { r.limit.min(5000) as usize },
+            limit: if r.limit == 0 {
+                500
+            } else {
+                r.limit.min(5000) as usize
+            },
         };
         let page = self
             .engine

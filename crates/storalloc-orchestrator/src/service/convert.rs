@@ -3,8 +3,8 @@
 
 use crate::lifecycle::{CommandOutcome, DiskUse, Held, NodeState, NodeView, Registration};
 use crate::model::{
-    AllocState, AllocationRecord, Attachment, Command, CommandKind, Dispatch, DiskIdentity,
-    DiskSlot, DiskSpec, Grant, NodeRecord, Owner, PlacementRecord, StateName, StorageRequest,
+    AllocState, AllocationRecord, Attachment, Command, CommandKind, DiskIdentity, DiskSlot,
+    DiskSpec, Dispatch, Grant, NodeRecord, Owner, PlacementRecord, StateName, StorageRequest,
     Transition,
 };
 use storalloc_proto::v1 as pb;
@@ -147,12 +147,19 @@ pub fn allocation_to_proto(a: &AllocationRecord) -> pb::Allocation {
 
 /// An allocation as release 0.1.0 stored it (the wire message itself).
 pub fn allocation_from_stored_v1(a: pb::Allocation) -> Result<AllocationRecord, String> {
-    let name = state_from_proto(a.state())
-        .ok_or_else(|| format!("allocation {}: its state is unspecified ({})", a.id, a.state))?;
-    let request = a
-        .request
-        .clone()
-        .ok_or_else(|| format!("allocation {} ({}): its request is missing", a.id, name.as_str()))?;
+    let name = state_from_proto(a.state()).ok_or_else(|| {
+        format!(
+            "allocation {}: its state is unspecified ({})",
+            a.id, a.state
+        )
+    })?;
+    let request = a.request.clone().ok_or_else(|| {
+        format!(
+            "allocation {} ({}): its request is missing",
+            a.id,
+            name.as_str()
+        )
+    })?;
     let grant = || Grant {
         start_unix: a.start_unix,
         end_unix: a.end_unix,
@@ -183,13 +190,23 @@ pub fn allocation_from_stored_v1(a: pb::Allocation) -> Result<AllocationRecord, 
     let optional = |g: Grant| (!g.placements.is_empty()).then_some(g);
     let state = match name {
         StateName::Pending => AllocState::Pending,
-        StateName::Granted => AllocState::Granted { grant: needs_grant(grant())? },
-        StateName::Allocated => AllocState::Allocated { grant: needs_grant(grant())? },
-        StateName::Lost => AllocState::Lost { grant: needs_grant(grant())? },
+        StateName::Granted => AllocState::Granted {
+            grant: needs_grant(grant())?,
+        },
+        StateName::Allocated => AllocState::Allocated {
+            grant: needs_grant(grant())?,
+        },
+        StateName::Lost => AllocState::Lost {
+            grant: needs_grant(grant())?,
+        },
         StateName::Refused => AllocState::Refused { retries: a.retries },
-        StateName::Failed => AllocState::Failed { grant: optional(grant()) },
+        StateName::Failed => AllocState::Failed {
+            grant: optional(grant()),
+        },
         StateName::Ended => AllocState::Ended { grant: grant() },
-        StateName::Cancelled => AllocState::Cancelled { grant: optional(grant()) },
+        StateName::Cancelled => AllocState::Cancelled {
+            grant: optional(grant()),
+        },
     };
     let mut history = vec![Transition {
         at_unix: a.submitted_unix,
@@ -202,7 +219,10 @@ pub fn allocation_from_stored_v1(a: pb::Allocation) -> Result<AllocationRecord, 
             StateName::Ended => a.end_unix.max(a.submitted_unix),
             _ => a.submitted_unix,
         };
-        history.push(Transition { at_unix: at, state: name });
+        history.push(Transition {
+            at_unix: at,
+            state: name,
+        });
     }
     Ok(AllocationRecord {
         id: a.id,

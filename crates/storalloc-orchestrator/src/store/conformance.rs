@@ -63,7 +63,10 @@ pub fn allocation(id: u64, request_id: &str, state: StateName) -> AllocationReco
     AllocationRecord {
         id,
         request_id: request_id.to_string(),
-        owner: Owner { uid: 1000 + id as u32 % 2, gid: 100 },
+        owner: Owner {
+            uid: 1000 + id as u32 % 2,
+            gid: 100,
+        },
         request: StorageRequest {
             capacity_bytes: 100_000_000_000,
             duration_s: 3600,
@@ -75,8 +78,14 @@ pub fn allocation(id: u64, request_id: &str, state: StateName) -> AllocationReco
         explanation: "placed".into(),
         degraded: false,
         history: vec![
-            Transition { at_unix: 990, state: StateName::Pending },
-            Transition { at_unix: 990 + id as i64, state: name },
+            Transition {
+                at_unix: 990,
+                state: StateName::Pending,
+            },
+            Transition {
+                at_unix: 990 + id as i64,
+                state: name,
+            },
         ],
     }
 }
@@ -291,7 +300,11 @@ pub fn archived_allocations_move_to_history(open: Opener) {
         })
         .unwrap();
     assert_eq!(all.iter().map(|a| a.id).collect::<Vec<_>>(), vec![1, 2, 3]);
-    assert_eq!(all[0], allocation(1, "r1", StateName::Ended), "whole records come back");
+    assert_eq!(
+        all[0],
+        allocation(1, "r1", StateName::Ended),
+        "whole records come back"
+    );
     let page = s
         .history(&HistoryQuery {
             after_id: 1,
@@ -307,7 +320,11 @@ pub fn archived_allocations_move_to_history(open: Opener) {
             ..HistoryQuery::default()
         })
         .unwrap();
-    assert_eq!(mine.iter().map(|a| a.id).collect::<Vec<_>>(), vec![1, 3], "by owner");
+    assert_eq!(
+        mine.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![1, 3],
+        "by owner"
+    );
     let recent = s
         .history(&HistoryQuery {
             since_unix: Some(993),
@@ -315,7 +332,11 @@ pub fn archived_allocations_move_to_history(open: Opener) {
             ..HistoryQuery::default()
         })
         .unwrap();
-    assert_eq!(recent.iter().map(|a| a.id).collect::<Vec<_>>(), vec![3], "by finish time");
+    assert_eq!(
+        recent.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![3],
+        "by finish time"
+    );
     // A request id is free again once its allocation left the live table.
     s.commit(&Batch {
         allocations: vec![allocation(9, "r1", StateName::Pending)],

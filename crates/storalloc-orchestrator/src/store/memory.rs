@@ -122,8 +122,7 @@ impl StateStore for MemoryStore {
 
     fn history(&mut self, q: &HistoryQuery) -> Result<Vec<AllocationRecord>, StoreError> {
         let g = self.inner.lock().expect("store poisoned");
-        Ok(g
-            .history
+        Ok(g.history
             .range(q.after_id + 1..)
             .map(|(_, a)| a)
             .filter(|a| q.matches(a))

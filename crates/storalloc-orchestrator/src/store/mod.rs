@@ -83,7 +83,11 @@ pub enum StoreError {
     #[error("state directory {path}: {error}")]
     Io { path: String, error: std::io::Error },
     #[error("state directory {path}: only {free} bytes free; the orchestrator needs at least {needed} (see docs/operations.md, \"State directory\")")]
-    NoSpace { path: String, free: u64, needed: u64 },
+    NoSpace {
+        path: String,
+        free: u64,
+        needed: u64,
+    },
 }
 
 /// Where the orchestrator's state lives.

@@ -80,7 +80,8 @@ impl SqliteStore {
     /// directory is made private (0700) and the database files 0600.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io_err(dir))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(io_err(dir))?;
         let free = free_bytes(dir).map_err(io_err(dir))?;
         if free < MIN_FREE_BYTES {
             return Err(StoreError::NoSpace {
@@ -154,7 +155,12 @@ impl SqliteStore {
             .map_err(|e| {
                 if is_busy(&e) {
                     StoreError::Locked {
-                        path: self.path.parent().unwrap_or(&self.path).display().to_string(),
+                        path: self
+                            .path
+                            .parent()
+                            .unwrap_or(&self.path)
+                            .display()
+                            .to_string(),
                     }
                 } else {
                     err(e)
@@ -261,13 +267,20 @@ impl SqliteStore {
                 )
                 .map_err(err)?;
             for n in &batch.nodes {
-                let r = st.execute(params![n.id, n.hostname, n.drained, encoding::encode_node(n)]);
+                let r = st.execute(params![
+                    n.id,
+                    n.hostname,
+                    n.drained,
+                    encoding::encode_node(n)
+                ]);
                 if let Err(e) = r {
                     if is_constraint(&e) {
                         let existing: u32 = tx
-                            .query_row("SELECT id FROM nodes WHERE hostname = ?1", [&n.hostname], |r| {
-                                r.get(0)
-                            })
+                            .query_row(
+                                "SELECT id FROM nodes WHERE hostname = ?1",
+                                [&n.hostname],
+                                |r| r.get(0),
+                            )
                             .map_err(err)?;
                         return Err(StoreError::DuplicateHostname {
                             hostname: n.hostname.clone(),
@@ -330,7 +343,9 @@ impl SqliteStore {
                 }
             }
             let mut st = tx
-                .prepare_cached("INSERT OR REPLACE INTO outbox(command_id, node, body) VALUES (?1, ?2, ?3)")
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO outbox(command_id, node, body) VALUES (?1, ?2, ?3)",
+                )
                 .map_err(err)?;
             for c in &batch.commands_added {
                 st.execute(params![c.id as i64, c.node, encoding::encode_command(c)])
@@ -346,10 +361,12 @@ impl SqliteStore {
                 .prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")
                 .map_err(err)?;
             if let Some(n) = batch.next_allocation_id {
-                st.execute(params!["next_allocation_id", n as i64]).map_err(err)?;
+                st.execute(params!["next_allocation_id", n as i64])
+                    .map_err(err)?;
             }
             if let Some(n) = batch.next_command_id {
-                st.execute(params!["next_command_id", n as i64]).map_err(err)?;
+                st.execute(params!["next_command_id", n as i64])
+                    .map_err(err)?;
             }
         }
         tx.commit().map_err(err)
@@ -385,7 +402,8 @@ fn migrate_v1(tx: &Transaction<'_>, path: &str) -> Result<(), StoreError> {
         .map_err(err)?;
     }
     for (id, _, body) in read("SELECT id, state, body FROM allocations")? {
-        let a = v1::decode_allocation(&body).map_err(|e| corrupt(format!("allocation {id}: {e}")))?;
+        let a =
+            v1::decode_allocation(&body).map_err(|e| corrupt(format!("allocation {id}: {e}")))?;
         tx.execute(
             "UPDATE allocations SET state = ?1, body = ?2 WHERE id = ?3",
             params![a.state_name().as_str(), encoding::encode_allocation(&a), id],
@@ -422,12 +440,16 @@ impl StateStore for SqliteStore {
             next_command_id: self.meta("next_command_id")?,
             ..Loaded::default()
         };
-        for (id, _drained, body) in self.rows::<u32, bool>("SELECT id, drained, description FROM nodes ORDER BY id")? {
+        for (id, _drained, body) in
+            self.rows::<u32, bool>("SELECT id, drained, description FROM nodes ORDER BY id")?
+        {
             let n: NodeRecord = encoding::decode_node(&body)
                 .map_err(|e| self.corrupt(format!("node {id} (table nodes): {e}")))?;
             out.nodes.push(n);
         }
-        for (id, _state, body) in self.rows::<i64, String>("SELECT id, state, body FROM allocations ORDER BY id")? {
+        for (id, _state, body) in
+            self.rows::<i64, String>("SELECT id, state, body FROM allocations ORDER BY id")?
+        {
             let a: AllocationRecord = encoding::decode_allocation(&body)
                 .map_err(|e| self.corrupt(format!("allocation {id} (table allocations): {e}")))?;
             if a.id != id as u64 {
@@ -438,7 +460,9 @@ impl StateStore for SqliteStore {
             }
             out.allocations.push(a);
         }
-        for (id, _node, body) in self.rows::<i64, u32>("SELECT command_id, node, body FROM outbox ORDER BY command_id")? {
+        for (id, _node, body) in
+            self.rows::<i64, u32>("SELECT command_id, node, body FROM outbox ORDER BY command_id")?
+        {
             let c: Command = encoding::decode_command(&body)
                 .map_err(|e| self.corrupt(format!("command {id} (table outbox): {e}")))?;
             out.outbox.push(c);

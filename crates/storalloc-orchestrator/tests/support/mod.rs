@@ -6,9 +6,9 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use storalloc_core::{SchedulerConfig, StrategyKind};
-use storalloc_orchestrator::store::SqliteStore;
 use storalloc_orchestrator::engine::{EngineError, Owner};
 use storalloc_orchestrator::service::convert;
+use storalloc_orchestrator::store::SqliteStore;
 use storalloc_orchestrator::{
     CommEvent, Engine, EngineConfig, ManualClock, OrchestratorOptions, RecordingComm,
 };
@@ -30,7 +30,11 @@ pub struct E(pub Engine<SqliteStore, RecordingComm, ManualClock>);
 
 #[allow(dead_code)]
 impl E {
-    pub fn submit(&mut self, r: SubmitRequest, owner: Owner) -> Result<SubmitResponse, EngineError> {
+    pub fn submit(
+        &mut self,
+        r: SubmitRequest,
+        owner: Owner,
+    ) -> Result<SubmitResponse, EngineError> {
         let (id, req) = convert::submission(r).map_err(EngineError::InvalidArgument)?;
         let (a, duplicate) = self.0.submit(id, req, owner)?;
         Ok(SubmitResponse {
@@ -42,7 +46,11 @@ impl E {
         self.0.get(id).map(|a| convert::allocation_to_proto(&a))
     }
     pub fn list(&self, all: bool) -> Vec<Allocation> {
-        self.0.list(all).iter().map(convert::allocation_to_proto).collect()
+        self.0
+            .list(all)
+            .iter()
+            .map(convert::allocation_to_proto)
+            .collect()
     }
     pub fn cancel(&mut self, id: u64) -> Result<Allocation, EngineError> {
         self.0.cancel(id).map(|a| convert::allocation_to_proto(&a))

@@ -1,8 +1,8 @@
 //! Submit, decisions, reservations, confirmations, ends, cancels and failures.
 
 use super::*;
-use crate::store::StateStore;
 use crate::engine::{EngineError, Owner};
+use crate::store::StateStore;
 use storalloc_proto::v1::agent_command::Kind;
 use storalloc_proto::v1::{
     AllocationState, CommandResult, ResultCode, StorageRequest, SubmitRequest,

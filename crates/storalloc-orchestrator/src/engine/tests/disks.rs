@@ -39,7 +39,11 @@ fn held(alloc: u64, position: u32) -> HeldAllocation {
     }
 }
 
-fn register(h: &mut H, disks: Vec<DiskDescription>, held: Vec<HeldAllocation>) -> Result<String, EngineError> {
+fn register(
+    h: &mut H,
+    disks: Vec<DiskDescription>,
+    held: Vec<HeldAllocation>,
+) -> Result<String, EngineError> {
     let r = h.e.register(RegisterRequest {
         node: Some(node(disks)),
         held,
@@ -60,13 +64,23 @@ fn a_changed_system_file_keeps_every_allocation_on_a_remaining_disk() {
         heartbeat_timeout_s: 1_000_000,
         ..EngineConfig::new(storalloc_core::SchedulerConfig::new(StrategyKind::WorstFit))
     });
-    let s = register(&mut h, vec![disk("A", 1000), disk("B", 1000), disk("C", 1000)], vec![]).unwrap();
+    let s = register(
+        &mut h,
+        vec![disk("A", 1000), disk("B", 1000), disk("C", 1000)],
+        vec![],
+    )
+    .unwrap();
     let ids: Vec<u64> = (0..3)
         .map(|i| h.submit(req(&format!("r{i}"), 900, 36_000)).unwrap().id)
         .collect();
     let on = |h: &H, s: u32| ids.iter().copied().find(|&id| slot(h, id) == s).unwrap();
     let (a, b, c) = (on(&h, 0), on(&h, 1), on(&h, 2));
-    for (cid, id) in h.sent().iter().map(|(_, c)| c.command_id).zip([a, b, c].iter()) {
+    for (cid, id) in h
+        .sent()
+        .iter()
+        .map(|(_, c)| c.command_id)
+        .zip([a, b, c].iter())
+    {
         let _ = id;
         h.e.report_result(ok_result(&s, cid, 0)).unwrap();
     }
@@ -88,7 +102,11 @@ fn a_changed_system_file_keeps_every_allocation_on_a_remaining_disk() {
     assert_eq!(h.e.get(b).unwrap().state(), AllocationState::Allocated);
     let lost = h.e.get(c).unwrap();
     assert_eq!(lost.state(), AllocationState::Lost);
-    assert!(lost.explanation.contains("serial C"), "{}", lost.explanation);
+    assert!(
+        lost.explanation.contains("serial C"),
+        "{}",
+        lost.explanation
+    );
     assert!(
         h.sent().is_empty(),
         "nothing is released or re-created: the storage of the kept disks is held, C's is not touched"
@@ -108,27 +126,40 @@ fn a_changed_system_file_keeps_every_allocation_on_a_remaining_disk() {
             (3, Some(1), "serial D".to_string()),
         ]
     );
-    assert_eq!(info.disks[2].used_bytes, 900 * GB, "C's capacity stays booked");
+    assert_eq!(
+        info.disks[2].used_bytes,
+        900 * GB,
+        "C's capacity stays booked"
+    );
     // B grew: 1000 GB more fit beside the 900 GB allocation.
     let big = h.submit(req("big", 1000, 3600)).unwrap();
     assert_eq!(big.state(), AllocationState::Granted);
     assert_eq!(big.placements[0].disk, 1);
-    assert_eq!(h.sent()[0].1.kind, Some(storalloc_proto::v1::agent_command::Kind::Allocate(
-        storalloc_proto::v1::AllocateCommand {
-            allocation_id: big.id,
-            disk: 0,
-            capacity_bytes: 1000 * GB,
-            start_unix: T0,
-            end_unix: T0 + 3600,
-            ..Default::default()
-        }
-    )), "commands name the agent's position of the disk (B is first now)");
+    assert_eq!(
+        h.sent()[0].1.kind,
+        Some(storalloc_proto::v1::agent_command::Kind::Allocate(
+            storalloc_proto::v1::AllocateCommand {
+                allocation_id: big.id,
+                disk: 0,
+                capacity_bytes: 1000 * GB,
+                start_unix: T0,
+                end_unix: T0 + 3600,
+                ..Default::default()
+            }
+        )),
+        "commands name the agent's position of the disk (B is first now)"
+    );
     h.e.check_invariants().unwrap();
 
     // C comes back: its allocation is live again, with its storage held.
     register(
         &mut h,
-        vec![disk("B", 2000), disk("D", 500), disk("A", 1000), disk("C", 1000)],
+        vec![
+            disk("B", 2000),
+            disk("D", 500),
+            disk("A", 1000),
+            disk("C", 1000),
+        ],
         vec![held(b, 0), held(a, 2), held(c, 3)],
     )
     .unwrap();
@@ -145,7 +176,12 @@ fn a_disk_that_shrank_under_its_allocations_refuses_the_registration() {
     let e = register(&mut h, vec![disk("A", 500)], vec![]).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, EngineError::FailedPrecondition(_)), "{e:?}");
-    for part in ["node.disks[0]", "serial A", &a.id.to_string(), "nothing changed"] {
+    for part in [
+        "node.disks[0]",
+        "serial A",
+        &a.id.to_string(),
+        "nothing changed",
+    ] {
         assert!(msg.contains(part), "{part:?} missing in: {msg}");
     }
     h.e.commit().unwrap();
@@ -229,15 +265,20 @@ fn finished_allocations_leave_memory_after_the_retention_period_into_history() {
     assert!(h.e.list(true).is_empty(), "both left memory");
     assert!(matches!(h.e.get(a.id), Err(EngineError::NotFound(_))));
     assert_eq!(h.store.history_len(), 2);
-    let page = h
-        .e
-        .0
-        .history(&HistoryQuery {
-            limit: 10,
-            ..HistoryQuery::default()
-        })
-        .unwrap();
-    assert_eq!(page.allocations.iter().map(|r| r.id).collect::<Vec<_>>(), vec![a.id, gone.id]);
-    assert_eq!(page.allocations[0].state_name(), crate::model::StateName::Ended);
+    let page =
+        h.e.0
+            .history(&HistoryQuery {
+                limit: 10,
+                ..HistoryQuery::default()
+            })
+            .unwrap();
+    assert_eq!(
+        page.allocations.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![a.id, gone.id]
+    );
+    assert_eq!(
+        page.allocations[0].state_name(),
+        crate::model::StateName::Ended
+    );
     let _ = Owner::default();
 }

@@ -1,11 +1,9 @@
 //! The lifecycle's transitions, asserted by the exact effects they return
 //! (store writes, commands, stream closes), with no engine around them.
 
-use crate::lifecycle::{
-    CommandOutcome, Effect, EngineConfig, Held, Registration, World,
-};
+use crate::lifecycle::{CommandOutcome, Effect, EngineConfig, Held, Registration, World};
 use crate::model::{
-    Attachment, Command, CommandKind, Dispatch, DiskSpec, Owner, StateName, StorageRequest,
+    Attachment, Command, CommandKind, DiskSpec, Dispatch, Owner, StateName, StorageRequest,
 };
 use storalloc_core::{SchedulerConfig, StrategyKind};
 
@@ -13,7 +11,10 @@ const GB: u64 = 1_000_000_000;
 const T0: i64 = 1_700_000_000;
 
 fn world() -> World {
-    World::new(EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstFit)), 7)
+    World::new(
+        EngineConfig::new(SchedulerConfig::new(StrategyKind::WorstFit)),
+        7,
+    )
 }
 
 fn disk(serial: &str, gb: u64) -> DiskSpec {
@@ -45,7 +46,15 @@ fn request(gb: u64, secs: u64) -> StorageRequest {
     }
 }
 
-fn allocate(id: u64, alloc: u64, disk: u32, position: u32, gb: u64, start: i64, end: i64) -> (Command, Dispatch) {
+fn allocate(
+    id: u64,
+    alloc: u64,
+    disk: u32,
+    position: u32,
+    gb: u64,
+    start: i64,
+    end: i64,
+) -> (Command, Dispatch) {
     let c = Command {
         id,
         node: 0,
@@ -72,7 +81,10 @@ fn a_new_node_is_saved_its_old_stream_closed_and_nothing_else() {
     let mut w = world();
     let step = w.register(registration("n0", vec![disk("A", 100)], vec![]), T0);
     assert_eq!(step.out.unwrap().node_id, 0);
-    assert_eq!(step.effects, vec![Effect::SaveNode(0), Effect::CloseStream(0)]);
+    assert_eq!(
+        step.effects,
+        vec![Effect::SaveNode(0), Effect::CloseStream(0)]
+    );
 }
 
 #[test]
@@ -99,7 +111,10 @@ fn a_refused_request_only_saves_the_refusal() {
     let mut w = world();
     w.register(registration("n0", vec![disk("A", 100)], vec![]), T0);
     let step = w.submit("big".into(), request(500, 60), Owner::default(), T0);
-    assert_eq!(step.effects, vec![Effect::SaveCounters, Effect::SaveAllocation(1)]);
+    assert_eq!(
+        step.effects,
+        vec![Effect::SaveCounters, Effect::SaveAllocation(1)]
+    );
     assert_eq!(w.allocation(1).unwrap().state_name(), StateName::Refused);
 }
 
@@ -129,7 +144,10 @@ fn confirm_then_expiry_release_and_retention() {
         ..Default::default()
     };
     let step = w.report_result(&sess, 1, CommandOutcome::Ok(Some(att)), T0 + 1);
-    assert_eq!(step.effects, vec![Effect::CommandDone(1), Effect::SaveAllocation(1)]);
+    assert_eq!(
+        step.effects,
+        vec![Effect::CommandDone(1), Effect::SaveAllocation(1)]
+    );
     assert_eq!(w.allocation(1).unwrap().state_name(), StateName::Allocated);
 
     let step = w.tick(T0 + 60);
@@ -171,7 +189,10 @@ fn a_silent_node_goes_down_and_its_stream_closes() {
     w.register(registration("n0", vec![disk("A", 100)], vec![]), T0);
     w.submit("r1".into(), request(10, 3600), Owner::default(), T0);
     let step = w.tick(T0 + 16);
-    assert_eq!(step.effects, vec![Effect::CloseStream(0), Effect::SaveAllocation(1)]);
+    assert_eq!(
+        step.effects,
+        vec![Effect::CloseStream(0), Effect::SaveAllocation(1)]
+    );
     assert!(w.allocation(1).unwrap().degraded);
 }
 
@@ -209,7 +230,10 @@ fn cancel_drops_the_unanswered_allocate_and_releases() {
 #[test]
 fn a_vanished_disk_makes_its_allocation_lost_and_sends_nothing() {
     let mut w = world();
-    w.register(registration("n0", vec![disk("A", 100), disk("B", 100)], vec![]), T0);
+    w.register(
+        registration("n0", vec![disk("A", 100), disk("B", 100)], vec![]),
+        T0,
+    );
     w.submit("r1".into(), request(90, 3600), Owner::default(), T0);
     w.submit("r2".into(), request(90, 3600), Owner::default(), T0);
     let on_b = (1..=2)
@@ -221,8 +245,11 @@ fn a_vanished_disk_makes_its_allocation_lost_and_sends_nothing() {
     assert!(step.effects.contains(&Effect::SaveNode(0)));
     assert!(step.effects.contains(&Effect::SaveAllocation(on_b)));
     assert!(
-        !step.effects.iter().any(|e| matches!(e, Effect::AddCommand(_) | Effect::Send(_))
-            && format!("{e:?}").contains(&format!("allocation_id: {on_b}"))),
+        !step
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::AddCommand(_) | Effect::Send(_))
+                && format!("{e:?}").contains(&format!("allocation_id: {on_b}"))),
         "nothing is released or re-created for the LOST allocation: {:?}",
         step.effects
     );

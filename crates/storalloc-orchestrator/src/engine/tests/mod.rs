@@ -32,7 +32,11 @@ pub(super) type TestEngine = Engine<MemoryStore, RecordingComm, ManualClock>;
 pub(super) struct Pe(pub(super) TestEngine);
 
 impl Pe {
-    pub(super) fn submit(&mut self, r: SubmitRequest, owner: Owner) -> Result<SubmitResponse, EngineError> {
+    pub(super) fn submit(
+        &mut self,
+        r: SubmitRequest,
+        owner: Owner,
+    ) -> Result<SubmitResponse, EngineError> {
         let (id, req) = convert::submission(r).map_err(EngineError::InvalidArgument)?;
         let (a, duplicate) = self.0.submit(id, req, owner)?;
         Ok(SubmitResponse {
@@ -44,7 +48,11 @@ impl Pe {
         self.0.get(id).map(|a| convert::allocation_to_proto(&a))
     }
     pub(super) fn list(&self, all: bool) -> Vec<Allocation> {
-        self.0.list(all).iter().map(convert::allocation_to_proto).collect()
+        self.0
+            .list(all)
+            .iter()
+            .map(convert::allocation_to_proto)
+            .collect()
     }
     pub(super) fn cancel(&mut self, id: u64) -> Result<Allocation, EngineError> {
         self.0.cancel(id).map(|a| convert::allocation_to_proto(&a))
@@ -135,7 +143,14 @@ impl H {
             .collect()
     }
     pub(super) fn stored_outbox_ids(&self) -> Vec<u64> {
-        self.store.clone().load().unwrap().outbox.iter().map(|c| c.id).collect()
+        self.store
+            .clone()
+            .load()
+            .unwrap()
+            .outbox
+            .iter()
+            .map(|c| c.id)
+            .collect()
     }
 }
 

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::comm::CommEvent;
-use crate::store::StateStore;
 use crate::engine::{EngineConfig, EngineError};
+use crate::store::StateStore;
 use storalloc_proto::v1::{AllocationState, HeldAllocation, RegisterRequest};
 
 #[test]
