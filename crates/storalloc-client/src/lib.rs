@@ -244,10 +244,7 @@ impl Client {
         &self,
         req: pb::HistoryRequest,
     ) -> Result<pb::HistoryResponse, ClientError> {
-        self.call("history", |mut c, _| {
-            let req = req.clone();
-            async move { c.history(req).await }
-        })
+        self.call("history", |mut c, _| async move { c.history(req).await })
         .await
     }
 
