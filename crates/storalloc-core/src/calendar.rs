@@ -293,11 +293,6 @@ impl DiskCalendar {
         out
     }
 
-    /// The level before the first stored change point.
-    pub fn base(&self) -> i64 {
-        self.base
-    }
-
     // ----- internals -----
 
     /// Generic "first key > x whose running level satisfies `hit`", pruned

@@ -40,21 +40,16 @@ fn frac_key(cap: i64, level: i64) -> u64 {
 }
 
 impl FreeIndex {
-    pub fn new(caps: &[i64]) -> FreeIndex {
-        let key: Vec<u64> = caps.iter().map(|&c| frac_key(c, 0)).collect();
-        let order = key
-            .iter()
-            .enumerate()
-            .map(|(d, &k)| (k, d as u32))
-            .collect();
+    /// An index over no disks; they come with [`FreeIndex::insert_disk`].
+    pub fn new() -> FreeIndex {
         FreeIndex {
             t: i64::MIN,
-            caps: caps.to_vec(),
-            level: vec![0; caps.len()],
-            key,
-            order,
+            caps: Vec::new(),
+            level: Vec::new(),
+            key: Vec::new(),
+            order: BTreeSet::new(),
             events: BTreeMap::new(),
-            rises_after: vec![0; caps.len()],
+            rises_after: Vec::new(),
         }
     }
 
@@ -90,6 +85,33 @@ impl FreeIndex {
             self.level[d] += delta;
             self.rekey(d);
         }
+    }
+
+    /// Insert an empty disk of capacity `cap` at index `g`; the disks from
+    /// `g` on move up by one. Appending costs O(log disks); inserting before
+    /// other disks renumbers every change point (rare: a disk added live).
+    pub fn insert_disk(&mut self, g: usize, cap: i64) {
+        let g32 = g as u32;
+        let shift = |d: u32| if d >= g32 { d + 1 } else { d };
+        if g < self.caps.len() {
+            self.order = self.order.iter().map(|&(k, d)| (k, shift(d))).collect();
+            self.events = std::mem::take(&mut self.events)
+                .into_iter()
+                .map(|((t, d), delta)| ((t, shift(d)), delta))
+                .collect();
+        }
+        let key = frac_key(cap, 0);
+        self.caps.insert(g, cap);
+        self.level.insert(g, 0);
+        self.key.insert(g, key);
+        self.rises_after.insert(g, 0);
+        self.order.insert((key, g32));
+    }
+
+    /// Disk `d`'s capacity changed to `cap`: its bound moves, its use does not.
+    pub fn set_cap(&mut self, d: usize, cap: i64) {
+        self.caps[d] = cap;
+        self.rekey(d);
     }
 
     fn rekey(&mut self, d: usize) {
@@ -216,8 +238,15 @@ impl FreeIndex {
         disks
     }
 
-    /// Check the index against the calendars (for the invariant checker).
-    pub fn verify(&self, cals: &[DiskCalendar]) -> Result<(), String> {
+    /// Check the index against the calendars and the disks' capacities (for
+    /// the invariant checker).
+    pub fn verify(&self, cals: &[DiskCalendar], caps: &[i64]) -> Result<(), String> {
+        if self.caps != caps {
+            return Err("free index holds other capacities than the disks".into());
+        }
+        if cals.len() != caps.len() {
+            return Err(format!("{} calendars for {} disks", cals.len(), caps.len()));
+        }
         for (d, cal) in cals.iter().enumerate() {
             if cal.level_at(self.t) != self.level[d] {
                 return Err(format!(
@@ -227,6 +256,9 @@ impl FreeIndex {
                     cal.level_at(self.t)
                 ));
             }
+            if self.key[d] != frac_key(self.caps[d], self.level[d]) {
+                return Err(format!("free index holds a stale bound for disk #{d}"));
+            }
             if !self.order.contains(&(self.key[d], d as u32)) {
                 return Err(format!("free index lost disk #{d}"));
             }
@@ -235,6 +267,11 @@ impl FreeIndex {
             return Err("free index has stale entries".into());
         }
         let mut rises = vec![0u32; self.caps.len()];
+        if let Some(&(t, d)) = self.events.keys().find(|&&(_, d)| d as usize >= cals.len()) {
+            return Err(format!(
+                "free index holds a change at {t} for disk #{d}, which does not exist"
+            ));
+        }
         for (&(t, d), &delta) in &self.events {
             if t > self.t && delta > 0 {
                 rises[d as usize] += 1;

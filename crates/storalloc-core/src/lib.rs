@@ -9,7 +9,6 @@ pub mod calendar;
 pub mod decision;
 pub mod explain;
 mod free_index;
-mod live;
 mod placement;
 pub mod request;
 pub mod scheduler;

@@ -85,11 +85,6 @@ impl Request {
         self.earliest_start + self.duration
     }
 
-    /// The latest start this request accepts.
-    pub fn latest_start(&self) -> Timestamp {
-        self.earliest_start + self.max_delay.unwrap_or_default()
-    }
-
     pub fn validate(&self) -> Result<(), RequestError> {
         if self.capacity == Bytes::ZERO {
             return Err(RequestError::ZeroCapacity);

@@ -3,10 +3,10 @@
 
 mod invariants;
 mod submit;
+mod system_changes;
 
-use crate::decision::{Allocation, Decision, Placement};
+use crate::decision::{Allocation, Decision};
 use crate::explain::{fmt_bytes, fmt_bytes_i, fmt_time};
-use crate::live::Live;
 use crate::placement::reserve;
 use crate::request::{AllocId, Request};
 use crate::state::State;
@@ -61,6 +61,34 @@ pub enum CoreError {
     UnknownNode(u32),
     #[error("invalid change: {0}")]
     InvalidChange(String),
+    #[error(
+        "{disk} cannot get a capacity of {}: {} are booked on it {}",
+        fmt_bytes(*.capacity),
+        fmt_bytes(*.booked),
+        booked_by(.allocations)
+    )]
+    CapacityBelowBooked {
+        disk: DiskRef,
+        capacity: Bytes,
+        booked: Bytes,
+        /// The live allocations with a placement on the disk, ascending.
+        allocations: Vec<AllocId>,
+    },
+}
+
+/// Who holds the bookings of a [`CoreError::CapacityBelowBooked`]. With no
+/// live allocation there, released ones still count until `advance` passes
+/// their end.
+fn booked_by(ids: &[AllocId]) -> String {
+    if ids.is_empty() {
+        return "by released allocations until the next advance".to_string();
+    }
+    let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    format!(
+        "by allocation{} {}",
+        if ids.len() == 1 { "" } else { "s" },
+        ids.join(", ")
+    )
 }
 
 /// A broken invariant: a disk over capacity, or an allocation missing from
@@ -72,12 +100,12 @@ pub struct InvariantViolation(pub String);
 pub struct Scheduler {
     config: SchedulerConfig,
     st: State,
-    live: BTreeMap<AllocId, Live>,
+    live: BTreeMap<AllocId, Allocation>,
     /// Live allocations by end time, for `advance`.
     ends: BTreeSet<(i64, AllocId)>,
     /// Released allocations whose past use is still in the calendars; they
     /// are forgotten silently once `advance` passes their (new) end.
-    ghosts: BTreeMap<AllocId, Live>,
+    ghosts: BTreeMap<AllocId, Allocation>,
     ghost_ends: BTreeSet<(i64, AllocId)>,
 }
 
@@ -170,96 +198,49 @@ impl Scheduler {
             placed.push((g, size));
         }
         self.ends.insert((end, id));
-        self.live.insert(id, Live::new(alloc));
+        self.live.insert(id, alloc);
         Ok(())
     }
     /// End an allocation early at `now`: capacity is free from `now` on.
     /// Releasing before the start is the same as cancelling.
     pub fn release(&mut self, id: AllocId, now: Timestamp) -> Result<Allocation, CoreError> {
         let live = self.live.get(&id).ok_or(CoreError::UnknownAllocation(id))?;
-        if now.0 <= live.alloc.start.0 {
+        if now.0 <= live.start.0 {
             return self.cancel(id);
         }
-        let mut live = self.take_live(id);
+        let mut alloc = self.take_live(id);
         let now = now.0;
-        for seg in live.segments() {
-            let g = self.global_of(&live, seg.placement);
-            self.st
-                .add_range(g, seg.t0.max(now), seg.t1, -(seg.cap as i64));
-        }
-        let new_end = live.alloc.end.0.min(now);
-        for p in &live.alloc.placements {
-            let g = self
-                .st
-                .global(p.disk)
-                .expect("placements name existing disks");
+        let new_end = alloc.end.0.min(now);
+        for p in &alloc.placements {
+            let g = self.global_of(p.disk);
+            self.st.add_range(
+                g,
+                alloc.start.0.max(now),
+                alloc.end.0,
+                -(p.capacity.0 as i64),
+            );
             for s in self.st.spans[g].iter_mut().filter(|s| s.id == id) {
                 s.end = s.end.min(new_end);
             }
         }
-        live.alloc.end = Timestamp(new_end);
-        let out = live.alloc.clone();
+        alloc.end = Timestamp(new_end);
         self.ghost_ends.insert((new_end, id));
-        self.ghosts.insert(id, live);
-        Ok(out)
+        self.ghosts.insert(id, alloc.clone());
+        Ok(alloc)
     }
     /// Remove an allocation entirely, as if it never was.
     pub fn cancel(&mut self, id: AllocId) -> Result<Allocation, CoreError> {
         if !self.live.contains_key(&id) {
             return Err(CoreError::UnknownAllocation(id));
         }
-        let live = self.take_live(id);
-        for seg in live.segments() {
-            let g = self.global_of(&live, seg.placement);
-            self.st.add_range(g, seg.t0, seg.t1, -(seg.cap as i64));
+        let alloc = self.take_live(id);
+        for p in &alloc.placements {
+            let g = self.global_of(p.disk);
+            self.st
+                .add_range(g, alloc.start.0, alloc.end.0, -(p.capacity.0 as i64));
         }
-        self.drop_spans(&live);
-        Ok(live.alloc)
-    }
-    /// Shrink every placement of an allocation to `capacity_per_placement`
-    /// from `now` on.
-    pub fn shrink(
-        &mut self,
-        id: AllocId,
-        capacity_per_placement: Bytes,
-        now: Timestamp,
-    ) -> Result<(), CoreError> {
-        let live = self.live.get(&id).ok_or(CoreError::UnknownAllocation(id))?;
-        let x = capacity_per_placement.0;
-        if x == 0 {
-            return Err(CoreError::InvalidChange(format!(
-                "cannot shrink allocation {id} to zero; release it instead"
-            )));
-        }
-        let largest = live
-            .alloc
-            .placements
-            .iter()
-            .map(|p| p.capacity.0)
-            .max()
-            .unwrap_or(0);
-        if x > largest {
-            return Err(CoreError::InvalidChange(format!(
-                "cannot grow allocation {id}: {} asked per placement, its largest placement is {}",
-                fmt_bytes(capacity_per_placement),
-                fmt_bytes(Bytes(largest))
-            )));
-        }
-        let segments = live.segments();
-        let from = now.0.max(live.alloc.start.0);
-        for seg in segments {
-            if seg.cap > x {
-                let g = self.global_of(&self.live[&id], seg.placement);
-                self.st
-                    .add_range(g, seg.t0.max(from), seg.t1, -((seg.cap - x) as i64));
-            }
-        }
-        let live = self.live.get_mut(&id).expect("checked above");
-        live.shrinks.push((from, x));
-        for p in &mut live.alloc.placements {
-            p.capacity = Bytes(p.capacity.0.min(x));
-        }
-        Ok(())
+        self.drop_spans(&alloc);
+        Ok(alloc)
     }
     /// Forget allocations that ended at or before `now` and compact the
     /// calendars. Returns the ids that ended, in end-time order.
@@ -294,28 +275,11 @@ impl Scheduler {
         }
         ended
     }
-    /// A node that is DOWN or drained gets no new placements.
-    pub fn set_node_available(&mut self, node: u32, available: bool) -> Result<(), CoreError> {
-        let slot = self
-            .st
-            .available
-            .get_mut(node as usize)
-            .ok_or(CoreError::UnknownNode(node))?;
-        if *slot != available {
-            *slot = available;
-            if available {
-                self.st.unavailable_nodes -= 1;
-            } else {
-                self.st.unavailable_nodes += 1;
-            }
-        }
-        Ok(())
-    }
     pub fn allocation(&self, id: AllocId) -> Option<&Allocation> {
-        self.live.get(&id).map(|l| &l.alloc)
+        self.live.get(&id)
     }
     pub fn allocations(&self) -> Box<dyn Iterator<Item = &Allocation> + '_> {
-        Box::new(self.live.values().map(|l| &l.alloc))
+        Box::new(self.live.values())
     }
     /// Peak capacity in use on `disk` during `[t0, t1)`; zero for an empty
     /// range or an unknown disk. Times before the last `advance` report the
@@ -336,32 +300,26 @@ impl Scheduler {
         self.live.len()
     }
 
-    /// Whether new placements may go to `node`; `None` for an unknown node.
-    pub fn node_available(&self, node: u32) -> Option<bool> {
-        self.st.available.get(node as usize).copied()
-    }
-
     /// Number of change points held in all calendars (a memory gauge).
     pub fn calendar_points(&self) -> usize {
         self.st.cals.iter().map(|c| c.len()).sum()
     }
 
-    fn take_live(&mut self, id: AllocId) -> Live {
-        let live = self.live.remove(&id).expect("caller checked the id");
-        self.ends.remove(&(live.alloc.end.0, id));
-        live
+    fn take_live(&mut self, id: AllocId) -> Allocation {
+        let alloc = self.live.remove(&id).expect("caller checked the id");
+        self.ends.remove(&(alloc.end.0, id));
+        alloc
     }
 
-    fn global_of(&self, live: &Live, placement: usize) -> usize {
-        let p: &Placement = &live.alloc.placements[placement];
+    fn global_of(&self, disk: DiskRef) -> usize {
         self.st
-            .global(p.disk)
+            .global(disk)
             .expect("placements name existing disks")
     }
 
-    fn drop_spans(&mut self, live: &Live) {
-        let id = live.alloc.id;
-        for p in &live.alloc.placements {
+    fn drop_spans(&mut self, alloc: &Allocation) {
+        let id = alloc.id;
+        for p in &alloc.placements {
             if let Some(g) = self.st.global(p.disk) {
                 self.st.spans[g].retain(|s| s.id != id);
             }

@@ -1,5 +1,5 @@
 //! What happens to allocations after the decision: release, cancel,
-//! shrink, advance, restore, node availability.
+//! advance, restore, node availability.
 
 mod common;
 
@@ -58,37 +58,6 @@ fn cancel_removes_everything() {
         Err(CoreError::UnknownAllocation(AllocId(1)))
     );
     assert_eq!(s.allocations().count(), 0);
-}
-
-#[test]
-fn shrink_lowers_use_from_now_on() {
-    let mut s = sched(system(&[&[100]]), StrategyKind::WorstFit);
-    grant(&mut s, 1, &req(100, 60, 0));
-    s.shrink(AllocId(1), gb(40), at_min(30)).unwrap();
-    s.check_invariants().unwrap();
-    assert_eq!(s.peak_usage(disk(0, 0), at_min(0), at_min(30)), gb(100));
-    assert_eq!(s.peak_usage(disk(0, 0), at_min(30), at_min(60)), gb(40));
-    assert_eq!(
-        s.allocation(AllocId(1)).unwrap().placements[0].capacity,
-        gb(40)
-    );
-    grant(&mut s, 2, &req(60, 30, 30));
-    // Growing is not shrinking; zero is a release.
-    assert!(matches!(
-        s.shrink(AllocId(1), gb(50), at_min(40)),
-        Err(CoreError::InvalidChange(_))
-    ));
-    assert!(matches!(
-        s.shrink(AllocId(1), Bytes::ZERO, at_min(40)),
-        Err(CoreError::InvalidChange(_))
-    ));
-    // A second shrink, then a release after both: everything adds up.
-    s.shrink(AllocId(1), gb(10), at_min(45)).unwrap();
-    s.check_invariants().unwrap();
-    assert_eq!(s.peak_usage(disk(0, 0), at_min(45), at_min(60)), gb(70));
-    s.release(AllocId(1), at_min(50)).unwrap();
-    s.check_invariants().unwrap();
-    assert_eq!(s.peak_usage(disk(0, 0), at_min(50), at_min(60)), gb(60));
 }
 
 #[test]

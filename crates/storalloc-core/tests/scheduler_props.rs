@@ -1,52 +1,39 @@
-//! Random streams of submit / release / cancel / shrink / advance / node
-//! changes, for every strategy: the invariants hold after every step, and
-//! the same seed gives the same decisions.
+//! Random streams of submit / release / cancel / advance / node and disk
+//! changes (availability, added nodes and disks, new capacities), for every
+//! strategy: the invariants hold after every step, and the same seed gives
+//! the same decisions.
 
 mod common;
 
 use common::*;
 use proptest::prelude::*;
 use storalloc_core::{
-    AllocId, Bytes, Decision, Request, Scheduler, SchedulerConfig, StrategyKind, TimeSpan,
+    AllocId, Bytes, CoreError, Decision, Disk, DiskRef, Request, Scheduler, SchedulerConfig,
+    StrategyKind, TimeSpan,
 };
 
 #[derive(Debug, Clone)]
 enum Op {
-    Submit {
-        cap_gb: u64,
-        dur_min: u64,
-        offset_min: i64,
-        max_delay_min: Option<u64>,
-        block_gb: Option<u64>,
-    },
-    Release {
-        which: usize,
-        offset_min: i64,
-    },
-    Cancel {
-        which: usize,
-    },
-    Shrink {
-        which: usize,
-        to_gb: u64,
-        offset_min: i64,
-    },
-    Advance {
-        by_min: i64,
-    },
-    Node {
-        node: u32,
-        up: bool,
-    },
+    Submit(Ask),
+    Release { which: usize, offset_min: i64 },
+    Cancel { which: usize },
+    AddNode { caps_gb: Vec<u64> },
+    AddDisk { node: usize, cap_gb: u64 },
+    UpdateDisk { which: usize, cap_gb: u64 },
+    DiskAvailable { which: usize, up: bool },
+    Advance { by_min: i64 },
+    Node { node: u32, up: bool },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        8 => (1u64..900, 1u64..300, -30i64..300, prop::option::weighted(0.2, 0u64..120), prop::option::weighted(0.2, 50u64..400))
-            .prop_map(|(cap_gb, dur_min, offset_min, max_delay_min, block_gb)| Op::Submit { cap_gb, dur_min, offset_min, max_delay_min, block_gb }),
+        8 => ask().prop_map(Op::Submit),
         2 => (any::<usize>(), -60i64..200).prop_map(|(which, offset_min)| Op::Release { which, offset_min }),
         1 => any::<usize>().prop_map(|which| Op::Cancel { which }),
-        1 => (any::<usize>(), 1u64..500, -30i64..200).prop_map(|(which, to_gb, offset_min)| Op::Shrink { which, to_gb, offset_min }),
+        1 => prop::collection::vec(100u64..900, 0..3).prop_map(|caps_gb| Op::AddNode { caps_gb }),
+        1 => (any::<usize>(), 100u64..900).prop_map(|(node, cap_gb)| Op::AddDisk { node, cap_gb }),
+        1 => (any::<usize>(), 0u64..1200).prop_map(|(which, cap_gb)| Op::UpdateDisk { which, cap_gb }),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(which, up)| Op::DiskAvailable { which, up }),
         3 => (0i64..120).prop_map(|by_min| Op::Advance { by_min }),
         1 => (0u32..4, any::<bool>()).prop_map(|(node, up)| Op::Node { node, up }),
     ]
@@ -72,20 +59,8 @@ fn run(
     let mut log = Vec::new();
     for o in ops {
         match o {
-            Op::Submit {
-                cap_gb,
-                dur_min,
-                offset_min,
-                max_delay_min,
-                block_gb,
-            } => {
-                let mut r = Request::new(gb(*cap_gb), mins(*dur_min), at_min(now + offset_min));
-                if let Some(d) = max_delay_min {
-                    r = r.with_max_delay(mins(*d));
-                }
-                if let Some(b) = block_gb {
-                    r = r.with_block_size(gb(*b));
-                }
+            Op::Submit(ask) => {
+                let r = ask.request(now);
                 let d = s.submit(AllocId(next), &r, at_min(now));
                 if let Decision::Granted(g) = &d {
                     let a = &g.allocation;
@@ -97,6 +72,8 @@ fn run(
                     }
                     for p in &a.placements {
                         assert_eq!(s.node_available(p.disk.node), Some(true));
+                        assert_eq!(s.disk_available(p.disk), Some(true));
+                        assert!(s.allocations_on_disk(p.disk).contains(&a.id));
                     }
                     ids.push(next);
                 }
@@ -116,17 +93,40 @@ fn run(
                     log.push(format!("{:?}", s.cancel(AllocId(id))));
                 }
             }
-            Op::Shrink {
-                which,
-                to_gb,
-                offset_min,
-            } => {
-                if !ids.is_empty() {
-                    let id = ids[which % ids.len()];
-                    log.push(format!(
-                        "{:?}",
-                        s.shrink(AllocId(id), gb(*to_gb), at_min(now + offset_min))
-                    ));
+            Op::AddNode { caps_gb } => {
+                let n = s.add_node(node(caps_gb));
+                log.push(format!("node {n}"));
+            }
+            Op::AddDisk { node, cap_gb } => {
+                let n = (node % s.system().nodes.len()) as u32;
+                let r = s.add_disk(n, Disk::simple(gb(*cap_gb), 2.0, 3.0));
+                log.push(format!("{r:?}"));
+            }
+            Op::UpdateDisk { which, cap_gb } => {
+                if let Some(r) = nth_disk(&s, *which) {
+                    let before = s.system().disk(r).cloned().unwrap();
+                    let mut d = before.clone();
+                    d.capacity = gb(*cap_gb);
+                    let out = s.update_disk(r, d.clone());
+                    match &out {
+                        Ok(()) => assert_eq!(s.system().disk(r), Some(&d)),
+                        Err(CoreError::CapacityBelowBooked {
+                            booked,
+                            allocations,
+                            ..
+                        }) => {
+                            assert_eq!(s.system().disk(r), Some(&before));
+                            assert!(*booked > d.capacity);
+                            assert_eq!(allocations, &s.allocations_on_disk(r));
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                    log.push(format!("{out:?}"));
+                }
+            }
+            Op::DiskAvailable { which, up } => {
+                if let Some(r) = nth_disk(&s, *which) {
+                    log.push(format!("{:?}", s.set_disk_available(r, *up)));
                 }
             }
             Op::Advance { by_min } => {
@@ -162,6 +162,12 @@ fn run(
         );
     }
     log
+}
+
+/// The `which`-th disk modulo the disk count, if there are disks.
+fn nth_disk(s: &Scheduler, which: usize) -> Option<DiskRef> {
+    let n = s.system().disk_count();
+    (n > 0).then(|| s.system().disks().nth(which % n).unwrap().0)
 }
 
 proptest! {

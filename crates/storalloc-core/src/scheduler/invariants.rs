@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 impl Scheduler {
     pub(super) fn check_invariants_impl(&self) -> Result<(), InvariantViolation> {
         let st = &self.st;
+        // The layout first: everything below indexes by it.
+        st.verify_layout().map_err(InvariantViolation)?;
         let h = st.horizon;
         let n = st.disks.len();
         let mut expected: Vec<BTreeMap<i64, i64>> = vec![BTreeMap::new(); n];
         let mut spans: Vec<Vec<Span>> = vec![Vec::new(); n];
-        for live in self.live.values().chain(self.ghosts.values()) {
-            let a = &live.alloc;
-            let mut globals = Vec::with_capacity(a.placements.len());
+        for a in self.live.values().chain(self.ghosts.values()) {
             for p in &a.placements {
                 let g = st.global(p.disk).ok_or_else(|| {
                     InvariantViolation(format!(
@@ -22,19 +22,16 @@ impl Scheduler {
                         a.id, p.disk
                     ))
                 })?;
-                globals.push(g);
                 spans[g].push(Span {
                     id: a.id,
                     start: a.start.0,
                     end: a.end.0,
                 });
-            }
-            for seg in live.segments() {
-                let (t0, t1) = (seg.t0.max(h), seg.t1.max(h));
+                let (t0, t1) = (a.start.0.max(h), a.end.0.max(h));
                 if t0 < t1 {
-                    let m = &mut expected[globals[seg.placement]];
-                    *m.entry(t0).or_insert(0) += seg.cap as i64;
-                    *m.entry(t1).or_insert(0) -= seg.cap as i64;
+                    let m = &mut expected[g];
+                    *m.entry(t0).or_insert(0) += p.capacity.0 as i64;
+                    *m.entry(t1).or_insert(0) -= p.capacity.0 as i64;
                 }
             }
         }
@@ -90,12 +87,11 @@ impl Scheduler {
                 )));
             }
         }
-        st.index.verify(&st.cals).map_err(InvariantViolation)?;
         if self.ends.len() != self.live.len()
             || self
                 .live
                 .values()
-                .any(|l| !self.ends.contains(&(l.alloc.end.0, l.alloc.id)))
+                .any(|a| !self.ends.contains(&(a.end.0, a.id)))
         {
             return Err(InvariantViolation(
                 "end-time queue disagrees with the live allocations".into(),

@@ -4,7 +4,6 @@
 use super::Scheduler;
 use crate::decision::{Allocation, Decision, Grant, Placement, Refusal, RefusalReason};
 use crate::explain::{fmt_bytes, fmt_bytes_i, fmt_span, fmt_time};
-use crate::live::Live;
 use crate::placement::{fits_somewhere, next_start, place_all, BlockMiss};
 use crate::request::{AllocId, Request};
 use crate::state::Filter;
@@ -140,7 +139,7 @@ impl Scheduler {
         };
         let explanation = self.grant_text(req, &alloc, &picks, t - start, retries);
         self.ends.insert((end, id));
-        self.live.insert(id, Live::new(alloc.clone()));
+        self.live.insert(id, alloc.clone());
         Ok(Grant {
             allocation: alloc,
             delay: TimeSpan((t - start) as u64),
@@ -271,11 +270,19 @@ impl Scheduler {
         } else {
             format!("no available disk matches {}", wishes.join(", "))
         };
-        if down > 0 && !self.st.disks.is_empty() {
-            text.push_str(&format!(
-                " ({down} of {} nodes are unavailable)",
-                self.st.available.len()
+        let mut down_parts = Vec::new();
+        if down > 0 {
+            down_parts.push(format!("{down} of {} nodes", self.st.available.len()));
+        }
+        if self.st.unavailable_disks > 0 {
+            down_parts.push(format!(
+                "{} of {} disks",
+                self.st.unavailable_disks,
+                self.st.disks.len()
             ));
+        }
+        if !down_parts.is_empty() && !self.st.disks.is_empty() {
+            text.push_str(&format!(" ({} are unavailable)", down_parts.join(" and ")));
         }
         text
     }

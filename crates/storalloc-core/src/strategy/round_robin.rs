@@ -3,7 +3,8 @@
 //! moves past it; after 5 rejected candidates (or every allowed disk once,
 //! if there are fewer) the block is refused. Unlike the original, which
 //! accepted a disk whose free space was strictly greater than the block,
-//! a disk is accepted when its free space is at least the block.
+//! a disk is accepted when its free space is at least the block. Disks
+//! added live leave the cursor after the same disk (see `State::rr_cursor`).
 
 use super::{Miss, Pick};
 use crate::state::{Block, Filter, State};
@@ -28,7 +29,7 @@ pub(crate) fn pick(st: &mut State, f: &Filter, b: &Block) -> Result<Pick, Miss> 
             continue;
         }
         if st.free(d, b) >= b.size {
-            st.rr_cursor = pos;
+            st.rr_cursor = d + 1;
             let why = match tried.len() {
                 0 => "round_robin: next disk in turn".to_string(),
                 n => format!("round_robin: next disk in turn after {n} without room"),
@@ -37,6 +38,8 @@ pub(crate) fn pick(st: &mut State, f: &Filter, b: &Block) -> Result<Pick, Miss> 
         }
         tried.push(d);
     }
-    st.rr_cursor = pos;
+    if let Some(&last) = tried.last() {
+        st.rr_cursor = last + 1;
+    }
     Err(Miss::Exhausted(tried))
 }

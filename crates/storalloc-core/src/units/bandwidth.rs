@@ -6,10 +6,6 @@ use serde::{Deserialize, Serialize};
 pub struct Bandwidth(pub f64);
 
 impl Bandwidth {
-    pub const fn gb_per_s(v: f64) -> Bandwidth {
-        Bandwidth(v)
-    }
-
     pub const fn get(self) -> f64 {
         self.0
     }

@@ -20,9 +20,6 @@ impl Timestamp {
 }
 
 impl TimeSpan {
-    pub const fn from_secs(s: u64) -> TimeSpan {
-        TimeSpan(s)
-    }
     pub const fn from_mins(m: u64) -> TimeSpan {
         TimeSpan(m * 60)
     }
@@ -150,10 +147,6 @@ impl Timestamp {
     /// The instant as a chrono UTC date-time, if chrono can represent it.
     pub fn to_datetime(self) -> Option<chrono::DateTime<chrono::Utc>> {
         chrono::DateTime::from_timestamp(self.0, 0)
-    }
-
-    pub fn from_datetime<Tz: chrono::TimeZone>(dt: &chrono::DateTime<Tz>) -> Timestamp {
-        Timestamp(dt.timestamp())
     }
 }
 
