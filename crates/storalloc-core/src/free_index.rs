@@ -40,21 +40,16 @@ fn frac_key(cap: i64, level: i64) -> u64 {
 }
 
 impl FreeIndex {
-    pub fn new(caps: &[i64]) -> FreeIndex {
-        let key: Vec<u64> = caps.iter().map(|&c| frac_key(c, 0)).collect();
-        let order = key
-            .iter()
-            .enumerate()
-            .map(|(d, &k)| (k, d as u32))
-            .collect();
+    /// An index over no disks; they come with [`FreeIndex::insert_disk`].
+    pub fn new() -> FreeIndex {
         FreeIndex {
             t: i64::MIN,
-            caps: caps.to_vec(),
-            level: vec![0; caps.len()],
-            key,
-            order,
+            caps: Vec::new(),
+            level: Vec::new(),
+            key: Vec::new(),
+            order: BTreeSet::new(),
             events: BTreeMap::new(),
-            rises_after: vec![0; caps.len()],
+            rises_after: Vec::new(),
         }
     }
 

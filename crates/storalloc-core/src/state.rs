@@ -19,8 +19,6 @@ pub(crate) struct DiskInfo {
     pub cap: i64,
     pub write_bw: f64,
     pub read_bw: f64,
-    /// The disk's own availability; its node's is in [`State::available`].
-    pub available: bool,
 }
 
 impl DiskInfo {
@@ -31,7 +29,6 @@ impl DiskInfo {
             cap: clamp_cap(disk),
             write_bw: disk.write_bandwidth.0,
             read_bw: disk.read_bandwidth.0,
-            available: true,
         }
     }
 }
@@ -107,7 +104,10 @@ pub(crate) struct State {
     /// Per node: whether it takes new placements.
     pub available: Vec<bool>,
     pub unavailable_nodes: usize,
-    /// Disks whose own flag is off (their node's flag aside).
+    /// Per disk (global index): its own flag, its node's aside. Kept out of
+    /// [`DiskInfo`], which the strategies scan, since only filtering reads it.
+    pub disk_available: Vec<bool>,
+    /// Disks whose own flag is off.
     pub unavailable_disks: usize,
     pub cals: Vec<DiskCalendar>,
     pub spans: Vec<Vec<Span>>,
@@ -132,10 +132,11 @@ impl State {
             node_first: Vec::new(),
             available: Vec::new(),
             unavailable_nodes: 0,
+            disk_available: Vec::new(),
             unavailable_disks: 0,
             cals: Vec::new(),
             spans: Vec::new(),
-            index: FreeIndex::new(&[]),
+            index: FreeIndex::new(),
             rng,
             rr_cursor: 0,
             horizon: i64::MIN,
@@ -174,6 +175,7 @@ impl State {
         self.index.insert_disk(g, info.cap);
         self.max_cap = self.max_cap.max(info.cap);
         self.disks.insert(g, info);
+        self.disk_available.insert(g, true);
         self.cals.insert(g, DiskCalendar::new());
         self.spans.insert(g, Vec::new());
         for first in &mut self.node_first[n + 1..] {
@@ -202,9 +204,9 @@ impl State {
 
     /// Set disk `g`'s own availability flag.
     pub fn set_disk_available(&mut self, g: usize, available: bool) {
-        let info = &mut self.disks[g];
-        if info.available != available {
-            info.available = available;
+        let flag = &mut self.disk_available[g];
+        if *flag != available {
+            *flag = available;
             if available {
                 self.unavailable_disks -= 1;
             } else {
@@ -218,12 +220,16 @@ impl State {
     pub fn verify_layout(&self) -> Result<(), String> {
         let n_disks = self.system.disk_count();
         let n_nodes = self.system.nodes.len();
-        if [self.disks.len(), self.cals.len(), self.spans.len()] != [n_disks; 3] {
+        let lens = [
+            self.disks.len(),
+            self.disk_available.len(),
+            self.cals.len(),
+            self.spans.len(),
+        ];
+        if lens != [n_disks; 4] {
             return Err(format!(
-                "{} disk entries, {} calendars and {} overlap lists for {n_disks} disks",
-                self.disks.len(),
-                self.cals.len(),
-                self.spans.len()
+                "{} disk entries, {} disk flags, {} calendars and {} overlap lists for {n_disks} disks",
+                lens[0], lens[1], lens[2], lens[3]
             ));
         }
         if self.node_first.len() != n_nodes || self.available.len() != n_nodes {
@@ -259,7 +265,7 @@ impl State {
             }
         }
         let down_nodes = self.available.iter().filter(|&&a| !a).count();
-        let down_disks = self.disks.iter().filter(|d| !d.available).count();
+        let down_disks = self.disk_available.iter().filter(|&&a| !a).count();
         if (down_nodes, down_disks) != (self.unavailable_nodes, self.unavailable_disks) {
             return Err(format!(
                 "{down_nodes} nodes and {down_disks} disks are unavailable, the counters say {} and {}",
@@ -326,7 +332,7 @@ impl State {
         let mut mask = vec![false; self.disks.len()];
         let mut list = Vec::new();
         for (g, info) in self.disks.iter().enumerate() {
-            if !info.available || !self.available[info.node] {
+            if !self.disk_available[g] || !self.available[info.node] {
                 continue;
             }
             let disk = &self.system.nodes[info.node].disks[info.r.disk as usize];

@@ -14,48 +14,20 @@ use storalloc_core::{
 
 #[derive(Debug, Clone)]
 enum Op {
-    Submit {
-        cap_gb: u64,
-        dur_min: u64,
-        offset_min: i64,
-        max_delay_min: Option<u64>,
-        block_gb: Option<u64>,
-    },
-    Release {
-        which: usize,
-        offset_min: i64,
-    },
-    Cancel {
-        which: usize,
-    },
-    AddNode {
-        caps_gb: Vec<u64>,
-    },
-    AddDisk {
-        node: usize,
-        cap_gb: u64,
-    },
-    UpdateDisk {
-        which: usize,
-        cap_gb: u64,
-    },
-    DiskAvailable {
-        which: usize,
-        up: bool,
-    },
-    Advance {
-        by_min: i64,
-    },
-    Node {
-        node: u32,
-        up: bool,
-    },
+    Submit(Ask),
+    Release { which: usize, offset_min: i64 },
+    Cancel { which: usize },
+    AddNode { caps_gb: Vec<u64> },
+    AddDisk { node: usize, cap_gb: u64 },
+    UpdateDisk { which: usize, cap_gb: u64 },
+    DiskAvailable { which: usize, up: bool },
+    Advance { by_min: i64 },
+    Node { node: u32, up: bool },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        8 => (1u64..900, 1u64..300, -30i64..300, prop::option::weighted(0.2, 0u64..120), prop::option::weighted(0.2, 50u64..400))
-            .prop_map(|(cap_gb, dur_min, offset_min, max_delay_min, block_gb)| Op::Submit { cap_gb, dur_min, offset_min, max_delay_min, block_gb }),
+        8 => ask().prop_map(Op::Submit),
         2 => (any::<usize>(), -60i64..200).prop_map(|(which, offset_min)| Op::Release { which, offset_min }),
         1 => any::<usize>().prop_map(|which| Op::Cancel { which }),
         1 => prop::collection::vec(100u64..900, 0..3).prop_map(|caps_gb| Op::AddNode { caps_gb }),
@@ -87,20 +59,8 @@ fn run(
     let mut log = Vec::new();
     for o in ops {
         match o {
-            Op::Submit {
-                cap_gb,
-                dur_min,
-                offset_min,
-                max_delay_min,
-                block_gb,
-            } => {
-                let mut r = Request::new(gb(*cap_gb), mins(*dur_min), at_min(now + offset_min));
-                if let Some(d) = max_delay_min {
-                    r = r.with_max_delay(mins(*d));
-                }
-                if let Some(b) = block_gb {
-                    r = r.with_block_size(gb(*b));
-                }
+            Op::Submit(ask) => {
+                let r = ask.request(now);
                 let d = s.submit(AllocId(next), &r, at_min(now));
                 if let Decision::Granted(g) = &d {
                     let a = &g.allocation;

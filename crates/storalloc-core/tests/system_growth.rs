@@ -56,11 +56,7 @@ fn nodes() -> impl Strategy<Value = Vec<Node>> {
 #[derive(Debug, Clone)]
 enum Op {
     Submit {
-        cap_gb: u64,
-        dur_min: u64,
-        offset_min: i64,
-        max_delay_min: Option<u64>,
-        block_gb: Option<u64>,
+        ask: Ask,
         /// Wishes copied from one of node 0's disks (index modulo its
         /// count), as a bit mask over medium, tier and bandwidth. Node 0 is
         /// always there, so some disk always matches: the "no matching disk"
@@ -79,15 +75,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        8 => (
-            (1u64..900, 1u64..240, -30i64..240),
-            prop::option::weighted(0.3, 0u64..120),
-            prop::option::weighted(0.2, 50u64..400),
-            prop::option::weighted(0.3, (any::<usize>(), 1u8..8)),
-        )
-            .prop_map(|((cap_gb, dur_min, offset_min), max_delay_min, block_gb, wish)| Op::Submit {
-                cap_gb, dur_min, offset_min, max_delay_min, block_gb, wish,
-            }),
+        8 => (ask(), prop::option::weighted(0.3, (any::<usize>(), 1u8..8)))
+            .prop_map(|(ask, wish)| Op::Submit { ask, wish }),
         2 => (any::<usize>(), -60i64..200).prop_map(|(which, offset_min)| Op::Release { which, offset_min }),
         2 => (0i64..90).prop_map(|by_min| Op::Advance { by_min }),
     ]
@@ -96,24 +85,10 @@ fn op() -> impl Strategy<Value = Op> {
 /// The request of a `Submit` at minute `now`, its wishes read from node 0
 /// of `sys`.
 fn request(o: &Op, now: i64, sys: &System) -> Option<Request> {
-    let Op::Submit {
-        cap_gb,
-        dur_min,
-        offset_min,
-        max_delay_min,
-        block_gb,
-        wish,
-    } = o
-    else {
+    let Op::Submit { ask, wish } = o else {
         return None;
     };
-    let mut r = req(*cap_gb, *dur_min, now + offset_min);
-    if let Some(d) = max_delay_min {
-        r = r.with_max_delay(mins(*d));
-    }
-    if let Some(b) = block_gb {
-        r = r.with_block_size(gb(*b));
-    }
+    let mut r = ask.request(now);
     if let Some((i, mask)) = wish {
         let disks = &sys.nodes[0].disks;
         let d = &disks[i % disks.len()];

@@ -4,10 +4,11 @@
 use crate::model::{DiskSpec, NodeRecord, StorageRequest};
 use storalloc_core::{Bandwidth, Bytes, Disk, Medium};
 
-/// About a century: keeps every `start + duration` far from overflow.
-const MAX_SPAN_S: u64 = 100 * 365 * 24 * 3600;
+/// The core's bounds, shared with the CLI so both sides agree.
+const MAX_SPAN_S: u64 = storalloc_core::request::MAX_DURATION.0;
+const MAX_DELAY_S: u64 = storalloc_core::request::MAX_DELAY.0;
 /// 2200-01-01T00:00:00Z: a start later than this is a typo, not a plan.
-pub const LATEST_START_UNIX: i64 = 7_258_118_400;
+pub const LATEST_START_UNIX: i64 = storalloc_core::request::LATEST_START.0;
 const MAX_REQUEST_ID_LEN: usize = 256;
 
 pub fn check_request_id(id: &str) -> Result<(), String> {
@@ -47,9 +48,9 @@ pub fn check_storage_request(r: &StorageRequest) -> Result<(), String> {
         }
     }
     if let Some(d) = r.max_delay_s {
-        if d > MAX_SPAN_S {
+        if d > MAX_DELAY_S {
             return Err(format!(
-                "request.max_delay_s is too large (got {d}; at most {MAX_SPAN_S})"
+                "request.max_delay_s is too large (got {d}; at most {MAX_DELAY_S})"
             ));
         }
     }

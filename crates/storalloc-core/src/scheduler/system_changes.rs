@@ -62,7 +62,7 @@ impl Scheduler {
     /// The disk's own availability flag (its node's is
     /// [`Scheduler::node_available`]); `None` for an unknown disk.
     pub fn disk_available(&self, r: DiskRef) -> Option<bool> {
-        self.st.global(r).map(|g| self.st.disks[g].available)
+        self.st.global(r).map(|g| self.st.disk_available[g])
     }
 
     /// Live (not released/cancelled) allocations with a placement on the

@@ -1,6 +1,7 @@
 //! Helpers shared by the scheduler tests.
 #![allow(dead_code)]
 
+use proptest::prelude::*;
 use storalloc_core::{
     AllocId, Allocation, Bytes, Decision, Disk, DiskRef, Node, Placement, Request, Scheduler,
     SchedulerConfig, StrategyKind, System, TimeSpan, Timestamp,
@@ -91,4 +92,46 @@ pub fn refused(s: &mut Scheduler, id: u64, r: &Request) -> storalloc_core::Refus
             x
         }
     }
+}
+
+/// A random request, relative to the stream's current minute.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub cap_gb: u64,
+    pub dur_min: u64,
+    pub offset_min: i64,
+    pub max_delay_min: Option<u64>,
+    pub block_gb: Option<u64>,
+}
+
+impl Ask {
+    pub fn request(&self, now_min: i64) -> Request {
+        let mut r = req(self.cap_gb, self.dur_min, now_min + self.offset_min);
+        if let Some(d) = self.max_delay_min {
+            r = r.with_max_delay(mins(d));
+        }
+        if let Some(b) = self.block_gb {
+            r = r.with_block_size(gb(b));
+        }
+        r
+    }
+}
+
+/// Requests of up to 900 GB and 5 hours around now, some allowed to start
+/// later, some split.
+pub fn ask() -> impl Strategy<Value = Ask> {
+    (
+        (1u64..900, 1u64..300, -30i64..300),
+        prop::option::weighted(0.2, 0u64..120),
+        prop::option::weighted(0.2, 50u64..400),
+    )
+        .prop_map(
+            |((cap_gb, dur_min, offset_min), max_delay_min, block_gb)| Ask {
+                cap_gb,
+                dur_min,
+                offset_min,
+                max_delay_min,
+                block_gb,
+            },
+        )
 }

@@ -339,9 +339,9 @@ fn extreme_requests_are_decided_without_panicking() {
         },
         StorageRequest {
             capacity_bytes: 1,
-            duration_s: 100 * 365 * 24 * 3600,
+            duration_s: 3650 * 86_400,
             start_unix: Some(crate::validate::LATEST_START_UNIX),
-            max_delay_s: Some(100 * 365 * 24 * 3600),
+            max_delay_s: Some(3650 * 86_400),
             ..Default::default()
         },
         StorageRequest {
