@@ -1,6 +1,7 @@
 //! The agent's life: register, heartbeat, follow the command stream, report
 //! results; on any break (orchestrator down, restarted, or no longer knowing
-//! the session) wait with backoff and register again.
+//! the session) wait with backoff and register again. A registration the
+//! orchestrator refuses for good (see [`crate::refusal`]) ends the agent.
 //!
 //! The agent never listens: it dials the orchestrator, so it works behind
 //! NAT and a restarted orchestrator simply waits for it to come back.
@@ -9,6 +10,7 @@ use crate::backend::{BlockSpec, HeldBlock};
 use crate::backoff::Backoff;
 use crate::disks::DiskBackends;
 use crate::orphans::PendingOrphans;
+use crate::refusal::Refusal;
 use std::time::{Duration, Instant};
 use storalloc_core::TimeSpan;
 use storalloc_proto::v1 as pb;
@@ -53,6 +55,9 @@ pub enum AgentError {
     BadAddress { addr: String, message: String },
     #[error(transparent)]
     Backend(#[from] crate::backend::BackendError),
+    /// Retrying cannot help: the operator must change something first.
+    #[error("{host}: {refusal}")]
+    Refused { host: String, refusal: Refusal },
 }
 
 pub struct AgentOptions {
@@ -76,10 +81,12 @@ pub const DEFAULT_ORPHAN_GRACE: Duration = Duration::from_secs(5 * 60);
 enum SessionEnd {
     Shutdown,
     Broken(String),
+    Refused(Refusal),
 }
 
-/// Runs until `shutdown` turns true. Errors only for bad set-up; every
-/// network failure is retried.
+/// Runs until `shutdown` turns true. Errors for bad set-up and for a
+/// registration the orchestrator refuses for good; every network failure
+/// is retried.
 pub async fn run(
     opts: AgentOptions,
     events: Option<mpsc::UnboundedSender<AgentEvent>>,
@@ -139,7 +146,9 @@ pub async fn run_secure(
             return Ok(());
         }
         let signer = storalloc_auth::AgentSigner::new(agent_key.clone(), &host);
-        let mut client = AgentServiceClient::with_interceptor(channel.clone(), signer);
+        let mut client = AgentServiceClient::with_interceptor(channel.clone(), signer)
+            .max_decoding_message_size(storalloc_auth::tls::MAX_AGENT_MESSAGE_BYTES)
+            .max_encoding_message_size(storalloc_auth::tls::MAX_AGENT_MESSAGE_BYTES);
         let ctx = SessionCtx {
             emit: &emit,
             shutdown: &mut shutdown,
@@ -148,6 +157,10 @@ pub async fn run_secure(
         };
         match session(&opts, &mut client, ctx).await {
             SessionEnd::Shutdown => return Ok(()),
+            SessionEnd::Refused(refusal) => {
+                tracing::error!(host = %host, %refusal, "registration refused; not retrying");
+                return Err(AgentError::Refused { host, refusal });
+            }
             SessionEnd::Broken(error) => {
                 tracing::info!(host = %host, %error, "orchestrator session ended");
                 // Said once per outage, not at every retry.
@@ -203,10 +216,13 @@ async fn session<E: Fn(AgentEvent)>(
     let reg = match client.register(req).await {
         Ok(r) => r.into_inner(),
         Err(s) => {
+            if let Some(r) = crate::refusal::permanent(&s) {
+                return SessionEnd::Refused(r);
+            }
             return SessionEnd::Broken(format!(
                 "register: {}",
                 storalloc_auth::tls::status_with_causes(&s)
-            ))
+            ));
         }
     };
     backoff.reset();

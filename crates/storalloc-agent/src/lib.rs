@@ -20,6 +20,7 @@ mod nvmet_configfs;
 pub mod nvmet_json;
 pub mod orphans;
 pub mod real_backends;
+pub mod refusal;
 mod served_disks;
 pub mod simulate;
 
@@ -31,4 +32,5 @@ pub use backoff::Backoff;
 pub use disks::{DiskBackends, SetupError};
 pub use orphans::PendingOrphans;
 pub use real_backends::BackendSettings;
+pub use refusal::Refusal;
 pub use simulate::{SimulateBackend, SimulatedNode};

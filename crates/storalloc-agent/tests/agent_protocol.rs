@@ -3,12 +3,12 @@
 //! period, command execution and results, unknown commands, re-registration
 //! and reconnection.
 
+mod agent_support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use storalloc_agent::{
-    AgentOptions, Backoff, DiskBackends, SimulateBackend, SimulatedNode, StorageBackend,
-};
+use storalloc_agent::{Backoff, SimulateBackend, SimulatedNode, StorageBackend};
 use storalloc_proto::v1 as pb;
 use storalloc_proto::v1::agent_service_server::{AgentService, AgentServiceServer};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -121,19 +121,12 @@ fn start_agent_with_grace(
     orphan_grace: Duration,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let per_disk: Vec<Arc<dyn StorageBackend>> = vec![backend.clone(), backend];
-    let opts = AgentOptions {
-        orchestrator: addr.to_string(),
-        node: pb::NodeDescription {
-            hostname: "ault14".into(),
-            address: "10.1.1.1".into(),
-            network_bw_gbps: 12.5,
-            disks: vec![],
-        },
-        backends: DiskBackends::new("ault14", per_disk),
-        backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(200)),
-        reset: false,
+    let opts = agent_support::ault14_options(
+        addr,
+        per_disk,
+        Backoff::new(Duration::from_millis(20), Duration::from_millis(200)),
         orphan_grace,
-    };
+    );
     let (stop, stop_rx) = watch::channel(false);
     let h = tokio::spawn(async move {
         storalloc_agent::run(opts, None, stop_rx).await.unwrap();

@@ -186,6 +186,14 @@ pub fn uri_for(addr: &str, tls: bool) -> String {
     }
 }
 
+/// The largest gRPC message an agent and the orchestrator's AgentService
+/// exchange, both ways: 64 MiB, a registration of about 400,000 disks
+/// (51,400 fully described disks, an 11 MB system file, take 7.5 MiB).
+/// tonic's default of 4 MiB refused large systems; both sides set this
+/// bound, so a registration past it is refused at once, with tonic's
+/// "message length too large", and the agent stops saying so.
+pub const MAX_AGENT_MESSAGE_BYTES: usize = 64 << 20;
+
 /// The channel an agent or a client opens to the orchestrator at `addr`:
 /// over TLS when `tls` is given, connecting on first use, with a short
 /// connect timeout so an unreachable orchestrator fails fast.

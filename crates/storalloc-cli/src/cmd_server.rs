@@ -248,7 +248,8 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
             }
         });
         // An agent returns before a signal only when it cannot work (a failed
-        // backend preflight, say): stop the server with its error then.
+        // backend preflight, or a registration the orchestrator refuses for
+        // good): stop the server with its error then.
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         for h in handles {
             let tx = done_tx.clone();

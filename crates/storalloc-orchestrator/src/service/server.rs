@@ -280,13 +280,18 @@ impl Orchestrator {
                 guard: guard.clone(),
             }))
             .serve_with_incoming_shutdown(incoming(client_l), stopped(stop_rx.clone()));
+        // Registrations of big nodes exceed tonic's 4 MiB default.
         let agent_srv = agent_builder
-            .add_service(AgentServiceServer::new(SecureAgent {
-                inner: AgentApi {
-                    engine: handle.clone(),
-                },
-                guard,
-            }))
+            .add_service(
+                AgentServiceServer::new(SecureAgent {
+                    inner: AgentApi {
+                        engine: handle.clone(),
+                    },
+                    guard,
+                })
+                .max_decoding_message_size(storalloc_auth::tls::MAX_AGENT_MESSAGE_BYTES)
+                .max_encoding_message_size(storalloc_auth::tls::MAX_AGENT_MESSAGE_BYTES),
+            )
             .serve_with_incoming_shutdown(incoming(server_l), stopped(stop_rx));
         let servers = vec![tokio::spawn(client_srv), tokio::spawn(agent_srv)];
         write_endpoints(&opts.state_dir, &endpoints, tls.is_some())?;
