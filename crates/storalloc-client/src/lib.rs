@@ -245,7 +245,7 @@ impl Client {
         req: pb::HistoryRequest,
     ) -> Result<pb::HistoryResponse, ClientError> {
         self.call("history", |mut c, _| async move { c.history(req).await })
-        .await
+            .await
     }
 
     pub async fn list_nodes(&self) -> Result<Vec<pb::NodeInfo>, ClientError> {
