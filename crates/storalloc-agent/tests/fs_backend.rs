@@ -5,7 +5,9 @@
 //! and releasing gives the space back.
 //!
 //! Needs root (mount, losetup); without it every test says SKIPPED and
-//! returns. CI runs as root.
+//! returns, or fails under STORALLOC_REQUIRE_ALL=1. CI runs as root.
+
+mod support;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -132,7 +134,7 @@ fn unmount(p: &Path) {
 macro_rules! mounted_or_skip {
     ($fs:expr) => {{
         if !is_root() {
-            eprintln!("SKIPPED: the fs backend tests need root (mount, losetup, btrfs)");
+            support::skip_or_fail("the fs backend tests need root (mount, losetup, btrfs)");
             return;
         }
         Mounted::new($fs)

@@ -8,10 +8,13 @@
 //! Off unless `STORALLOC_GUEST_TESTS=1` (CI sets it); needs the packages
 //! qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio.
 
+mod support;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::skip_or_fail;
 
 const TIMEOUT: Duration = Duration::from_secs(150);
 
@@ -154,9 +157,9 @@ fn build_initramfs(dir: &Path, k: &str) -> PathBuf {
 #[test]
 fn an_allocation_exported_by_the_nvmet_backend_round_trips_over_nvme_tcp_in_a_guest() {
     if std::env::var("STORALLOC_GUEST_TESTS").as_deref() != Ok("1") {
-        eprintln!(
-            "SKIPPED: set STORALLOC_GUEST_TESTS=1 to boot a QEMU guest for the NVMe/TCP test \
-             (needs qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio)"
+        skip_or_fail(
+            "set STORALLOC_GUEST_TESTS=1 to boot a QEMU guest for the NVMe/TCP test \
+             (needs qemu-system-x86 linux-image-amd64 busybox-static nvme-cli kmod cpio)",
         );
         return;
     }

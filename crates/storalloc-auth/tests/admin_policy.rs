@@ -1,9 +1,12 @@
 //! Who is an admin: root, `admin_uids`, and members of `admin_groups`
 //! (supplementary membership counts). Needs root to create the test users
-//! and group; says so and skips otherwise.
+//! and group; says so and skips otherwise (fails under STORALLOC_REQUIRE_ALL=1).
+
+mod support;
 
 use std::process::Command;
 use storalloc_auth::{AccessPolicy, Identity};
+use support::skip_or_fail;
 
 fn ok(cmd: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(cmd).args(args).output().ok()?;
@@ -47,11 +50,11 @@ fn members_of_an_admin_group_are_admins() {
         let _ = ok("groupadd", &[group]);
     }
     let (Some(member), Some(other)) = (identity("storalloc-tb"), identity("storalloc-ta")) else {
-        eprintln!("SKIPPED: cannot create the test users (not root?)");
+        skip_or_fail("cannot create the test users (not root?)");
         return;
     };
     if ok("usermod", &["-aG", group, "storalloc-tb"]).is_none() {
-        eprintln!("SKIPPED: cannot add storalloc-tb to {group} (not root?)");
+        skip_or_fail(&format!("cannot add storalloc-tb to {group} (not root?)"));
         return;
     }
     let gid = AccessPolicy::gid_of(group).expect("the group resolves by name");

@@ -1,7 +1,8 @@
 //! The dashboard of a live orchestrator (real binaries on loopback) as a
 //! user sees it: headless Chromium loads the page and shows the nodes and
 //! allocations; a new allocation appears in the open page without a reload.
-//! Skipped, with a message, when no Chromium is installed (CI installs it).
+//! Skipped, with a message, when no Chromium is installed (CI installs it);
+//! a failure under STORALLOC_REQUIRE_ALL=1.
 //! `STORALLOC_UPDATE_SCREENSHOT=1` also refreshes docs/img/dashboard.png.
 
 mod live_support;
@@ -84,9 +85,9 @@ fn submit(live: &Live, gb: &str, extra: &[&str]) -> u64 {
 #[test]
 fn the_dashboard_shows_allocations_and_follows_new_ones_live() {
     let Some(chrome) = chromium() else {
-        eprintln!(
-            "SKIPPED: no chromium found (apt-get install chromium, or set CHROMIUM=/path); \
-             the dashboard was not tested in a browser"
+        skip_or_fail(
+            "no chromium found (apt-get install chromium, or set CHROMIUM=/path); \
+             the dashboard was not tested in a browser",
         );
         return;
     };

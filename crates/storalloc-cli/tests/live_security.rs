@@ -1,11 +1,12 @@
 //! The real binaries with `auth: munge` and an agent secret: users are who
 //! MUNGE says they are (clients run as two local users through `runuser`),
 //! agents without the secret cannot register, and an orchestrator without
-//! auth refuses a non-loopback address. Skips, saying why, without munged.
+//! auth refuses a non-loopback address. Skips, saying why, without munged
+//! (fails under STORALLOC_REQUIRE_ALL=1).
 
 mod live_support;
 
-use live_support::{output_text, Live, BIN, SMALL_SYSTEM};
+use live_support::{output_text, skip_or_fail, Live, BIN, SMALL_SYSTEM};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -20,7 +21,7 @@ fn ok(cmd: &str, args: &[&str]) -> Option<String> {
 
 fn ready() -> bool {
     if ok("munge", &["-n"]).is_none() {
-        eprintln!("SKIPPED: munged is not running (or the munge CLI is missing); CI starts it");
+        skip_or_fail("munged is not running (or the munge CLI is missing); CI starts it");
         return false;
     }
     for u in ["storalloc-ta", "storalloc-tb"] {
@@ -33,7 +34,7 @@ fn ready() -> bool {
             std::thread::sleep(Duration::from_millis(100));
         }
         if ok("id", &["-u", u]).is_none() {
-            eprintln!("SKIPPED: cannot create the test user {u} (not root?)");
+            skip_or_fail(&format!("cannot create the test user {u} (not root?)"));
             return false;
         }
     }

@@ -7,30 +7,33 @@
 mod validate_common;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-use validate_common::{shared, storalloc, text};
+use validate_common::{shared, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_storalloc");
+
+/// `storalloc server --simulate` for `system`, against a port nobody
+/// listens on, keeping its state in `state`.
+fn server(system: &Path, state: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["server", "--orchestrator", "127.0.0.1:1", "--simulate"])
+        .arg("-s")
+        .arg(system)
+        .arg("--state-dir")
+        .arg(state)
+        .stdin(Stdio::null());
+    cmd
+}
 
 #[test]
 fn several_hosts_and_none_is_this_machine_is_refused_listing_them() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("agent");
-    let out = storalloc()
-        .args([
-            "server",
-            "--orchestrator",
-            "127.0.0.1:1",
-            "--simulate",
-            "-s",
-        ])
-        .arg(shared("systems/ault14-multihosts.yml"))
-        .arg("--state-dir")
-        .arg(&state)
-        .output()
-        .unwrap();
+    let system = shared("systems/ault14-multihosts.yml");
+    let out = server(&system, &state).output().unwrap();
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     for want in [
@@ -42,10 +45,8 @@ fn several_hosts_and_none_is_this_machine_is_refused_listing_them() {
     assert!(!state.exists(), "refused before anything was created");
 
     // An unknown --host is bad input too.
-    let out = storalloc()
-        .args(["server", "--orchestrator", "127.0.0.1:1", "--simulate"])
-        .args(["--host", "ault14-9", "-s"])
-        .arg(shared("systems/ault14-multihosts.yml"))
+    let out = server(&system, &state)
+        .args(["--host", "ault14-9"])
         .output()
         .unwrap();
     let err = text(&out.stderr);
@@ -62,18 +63,7 @@ fn host_served(system: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("system.yml");
     std::fs::write(&file, system).unwrap();
-    let mut child = Command::new(BIN)
-        .args([
-            "server",
-            "--orchestrator",
-            "127.0.0.1:1",
-            "--simulate",
-            "-s",
-        ])
-        .arg(&file)
-        .arg("--state-dir")
-        .arg(dir.path().join("agent"))
-        .stdin(Stdio::null())
+    let mut child = server(&file, &dir.path().join("agent"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

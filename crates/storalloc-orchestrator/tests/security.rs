@@ -17,7 +17,7 @@ use storalloc_proto::v1::agent_command::Kind;
 use storalloc_proto::v1::agent_service_client::AgentServiceClient;
 use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use storalloc_proto::v1::*;
-use support::{admin_at, agent_at, client_at, options_on, register_request, submit};
+use support::{admin_at, agent_at, client_at, options_on, register_request, skip_or_fail, submit};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
@@ -32,7 +32,7 @@ fn run(cmd: &str, args: &[&str]) -> Option<String> {
 
 fn munged_running() -> bool {
     if run("munge", &["-n"]).is_none() {
-        eprintln!("SKIPPED: munged is not running (or the munge CLI is missing); CI starts it");
+        skip_or_fail("munged is not running (or the munge CLI is missing); CI starts it");
         return false;
     }
     true
@@ -54,7 +54,7 @@ fn user(name: &str) -> Option<(u32, u32)> {
         let _ = run("useradd", &["-M", "-s", "/usr/sbin/nologin", name]);
         std::thread::sleep(Duration::from_millis(100));
     }
-    eprintln!("SKIPPED: cannot create the test user {name} (not root?)");
+    skip_or_fail(&format!("cannot create the test user {name} (not root?)"));
     None
 }
 

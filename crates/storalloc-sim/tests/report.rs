@@ -2,7 +2,7 @@
 //! (`storalloc-charts`, inlined) from an inline JSON data block: the data
 //! agrees with the run's metrics, stays bounded, and a real browser turns
 //! it into SVG charts. The browser test is skipped, with a message, when no
-//! Chromium is installed.
+//! Chromium is installed (a failure under STORALLOC_REQUIRE_ALL=1).
 
 mod common;
 use common::*;
@@ -223,7 +223,7 @@ fn drawn(dom: &str, id: &str, class: &str) -> bool {
 #[test]
 fn a_browser_renders_the_reports_charts_as_svg() {
     let Some(bin) = chromium() else {
-        println!("SKIPPED: no chromium found (apt-get install chromium, or set CHROMIUM=/path)");
+        skip_or_fail("no chromium found (apt-get install chromium, or set CHROMIUM=/path)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
