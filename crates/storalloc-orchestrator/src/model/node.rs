@@ -20,18 +20,20 @@ impl DiskIdentity {
     /// of the node has the same, else its block device likewise, else its
     /// position (some system files copy one serial onto every disk).
     pub fn assign(specs: &[DiskSpec]) -> Vec<DiskIdentity> {
-        let count = |f: &dyn Fn(&DiskSpec) -> &str, v: &str| {
-            specs.iter().filter(|s| f(s).trim() == v.trim()).count()
-        };
+        let mut serials: std::collections::HashMap<&str, usize> = Default::default();
+        let mut devices: std::collections::HashMap<&str, usize> = Default::default();
+        for s in specs {
+            *serials.entry(s.serial.trim()).or_default() += 1;
+            *devices.entry(s.block_device.trim()).or_default() += 1;
+        }
         specs
             .iter()
             .enumerate()
             .map(|(i, spec)| {
-                if !spec.serial.trim().is_empty() && count(&|s| &s.serial, &spec.serial) == 1 {
+                let (serial, device) = (spec.serial.trim(), spec.block_device.trim());
+                if !serial.is_empty() && serials[serial] == 1 {
                     DiskIdentity::Serial(spec.serial.clone())
-                } else if !spec.block_device.trim().is_empty()
-                    && count(&|s| &s.block_device, &spec.block_device) == 1
-                {
+                } else if !device.is_empty() && devices[device] == 1 {
                     DiskIdentity::Device(spec.block_device.clone())
                 } else {
                     DiskIdentity::Position(i as u32)
