@@ -349,12 +349,7 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
             self.world
                 .list(true)
                 .into_iter()
-                .filter(|a| a.is_finished() && a.id > q.after_id)
-                .filter(|a| q.uid.is_none_or(|u| a.owner.uid == u))
-                .filter(|a| {
-                    q.since_unix
-                        .is_none_or(|s| a.finished_unix().unwrap_or(0) >= s)
-                })
+                .filter(|a| a.is_finished() && q.matches(a))
                 .cloned(),
         );
         out.sort_by_key(|a| a.id);

@@ -199,11 +199,6 @@ impl World {
         v
     }
 
-    /// How many allocations memory holds, live and finished.
-    pub fn memory_len(&self) -> (usize, usize) {
-        (self.allocs.len() - self.finished.len(), self.finished.len())
-    }
-
     /// Checks the core's invariants and that the lifecycle's indexes agree
     /// with the records.
     pub fn check_invariants(&self) -> Result<(), storalloc_core::InvariantViolation> {

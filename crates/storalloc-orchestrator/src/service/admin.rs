@@ -2,9 +2,7 @@
 
 use super::convert::node_info;
 use super::handle::EngineHandle;
-use crate::lifecycle::NodeName;
 use storalloc_proto::v1::admin_service_server::AdminService;
-use storalloc_proto::v1::node_request;
 use storalloc_proto::v1::{ListNodesRequest, ListNodesResponse, NodeInfo, NodeRequest};
 use tonic::{Request, Response, Status};
 
@@ -29,7 +27,8 @@ impl AdminService for AdminApi {
         &self,
         request: Request<NodeRequest>,
     ) -> Result<Response<NodeInfo>, Status> {
-        let name = node_name(request.into_inner())?;
+        let name =
+            super::wire::node_name(&request.into_inner()).map_err(super::handle::to_status)?;
         let v = self.engine.try_call(move |e| e.drain_node(&name)).await?;
         Ok(Response::new(node_info(&v)))
     }
@@ -38,18 +37,9 @@ impl AdminService for AdminApi {
         &self,
         request: Request<NodeRequest>,
     ) -> Result<Response<NodeInfo>, Status> {
-        let name = node_name(request.into_inner())?;
+        let name =
+            super::wire::node_name(&request.into_inner()).map_err(super::handle::to_status)?;
         let v = self.engine.try_call(move |e| e.resume_node(&name)).await?;
         Ok(Response::new(node_info(&v)))
-    }
-}
-
-fn node_name(r: NodeRequest) -> Result<NodeName, Status> {
-    match r.node {
-        Some(node_request::Node::Id(id)) => Ok(NodeName::Id(id)),
-        Some(node_request::Node::Hostname(h)) => Ok(NodeName::Hostname(h)),
-        None => Err(Status::invalid_argument(
-            "node is required: give its id or its hostname",
-        )),
     }
 }

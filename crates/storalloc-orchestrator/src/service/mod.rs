@@ -7,6 +7,7 @@ pub mod convert;
 mod handle;
 mod secure;
 mod server;
+pub mod wire;
 
 pub use client::{status_to_proto, GID_HEADER, UID_HEADER};
 pub use handle::{EngineHandle, LiveEngine};

@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use storalloc_core::{SchedulerConfig, StrategyKind};
-use storalloc_orchestrator::engine::{EngineError, Owner};
 use storalloc_orchestrator::service::convert;
+use storalloc_orchestrator::service::wire::Wire;
 use storalloc_orchestrator::store::SqliteStore;
 use storalloc_orchestrator::{
     CommEvent, Engine, EngineConfig, ManualClock, OrchestratorOptions, RecordingComm,
@@ -16,8 +16,7 @@ use storalloc_proto::v1::admin_service_client::AdminServiceClient;
 use storalloc_proto::v1::agent_service_client::AgentServiceClient;
 use storalloc_proto::v1::client_service_client::ClientServiceClient;
 use storalloc_proto::v1::{
-    AgentCommand, Allocation, CommandResult, DiskDescription, NodeDescription, NodeInfo,
-    RegisterRequest, RegisterResponse, StorageRequest, SubmitRequest, SubmitResponse,
+    AgentCommand, DiskDescription, NodeDescription, RegisterRequest, StorageRequest, SubmitRequest,
 };
 use tonic::transport::Channel;
 
@@ -26,65 +25,7 @@ pub const GB: u64 = 1_000_000_000;
 /// The engine the recovery tests drive directly, seen through the wire
 /// types as the gRPC edge sees it.
 #[allow(dead_code)]
-pub struct E(pub Engine<SqliteStore, RecordingComm, ManualClock>);
-
-#[allow(dead_code)]
-impl E {
-    pub fn submit(
-        &mut self,
-        r: SubmitRequest,
-        owner: Owner,
-    ) -> Result<SubmitResponse, EngineError> {
-        let (id, req) = convert::submission(r).map_err(EngineError::InvalidArgument)?;
-        let (a, duplicate) = self.0.submit(id, req, owner)?;
-        Ok(SubmitResponse {
-            allocation: Some(convert::allocation_to_proto(&a)),
-            duplicate,
-        })
-    }
-    pub fn get(&self, id: u64) -> Result<Allocation, EngineError> {
-        self.0.get(id).map(|a| convert::allocation_to_proto(&a))
-    }
-    pub fn list(&self, all: bool) -> Vec<Allocation> {
-        self.0
-            .list(all)
-            .iter()
-            .map(convert::allocation_to_proto)
-            .collect()
-    }
-    pub fn cancel(&mut self, id: u64) -> Result<Allocation, EngineError> {
-        self.0.cancel(id).map(|a| convert::allocation_to_proto(&a))
-    }
-    pub fn register(&mut self, r: RegisterRequest) -> Result<RegisterResponse, EngineError> {
-        let reg = convert::registration(r).map_err(EngineError::InvalidArgument)?;
-        let r = self.0.register(reg)?;
-        Ok(RegisterResponse {
-            node_id: r.node_id,
-            session_id: r.session_id,
-            heartbeat_interval_s: r.heartbeat_interval_s,
-            orphans: r.orphans,
-        })
-    }
-    pub fn report_result(&mut self, r: CommandResult) -> Result<(), EngineError> {
-        let o = convert::outcome(&r).map_err(EngineError::InvalidArgument)?;
-        self.0.report_result(&r.session_id, r.command_id, o)
-    }
-    pub fn node_infos(&mut self) -> Vec<NodeInfo> {
-        self.0.node_views().iter().map(convert::node_info).collect()
-    }
-    pub fn open_commands(&mut self, s: &str) -> Result<(), EngineError> {
-        self.0.open_commands(s)
-    }
-    pub fn commit(&mut self) -> Result<(), storalloc_orchestrator::StoreError> {
-        self.0.commit()
-    }
-    pub fn tick(&mut self) {
-        self.0.tick()
-    }
-    pub fn check_invariants(&self) -> Result<(), storalloc_core::InvariantViolation> {
-        self.0.check_invariants()
-    }
-}
+pub type E = Wire<SqliteStore, RecordingComm, ManualClock>;
 
 /// The commands sent since the last look, as agents receive them.
 #[allow(dead_code)]
@@ -145,13 +86,15 @@ pub fn open_engine(
 ) -> E {
     let mut cfg = EngineConfig::new(SchedulerConfig::new(strategy));
     cfg.heartbeat_timeout_s = 1_000_000;
-    E(Engine::open(
-        SqliteStore::open(dir).unwrap(),
-        comm.clone(),
-        clock.clone(),
-        cfg,
+    Wire(
+        Engine::open(
+            SqliteStore::open(dir).unwrap(),
+            comm.clone(),
+            clock.clone(),
+            cfg,
+        )
+        .unwrap(),
     )
-    .unwrap())
 }
 
 /// `host` with one simulated 1000 GB disk, holding nothing.

@@ -2,19 +2,12 @@
 //! starts, the wall clock jumps, finished allocations age out of memory.
 
 use super::*;
-use crate::engine::{EngineConfig, Owner};
+use crate::engine::EngineConfig;
 use crate::store::HistoryQuery;
 use storalloc_proto::v1::{AllocationState, DiskDescription, HeldAllocation};
 
 fn disk(serial: &str, gb: u64) -> DiskDescription {
-    DiskDescription {
-        capacity_bytes: gb * GB,
-        write_bw_gbps: 2.0,
-        read_bw_gbps: 3.0,
-        serial: serial.into(),
-        backend: "simulate".into(),
-        ..Default::default()
-    }
+    convert::disk_to_proto(&super::effects::disk(serial, gb))
 }
 
 fn node(disks: Vec<DiskDescription>) -> NodeDescription {

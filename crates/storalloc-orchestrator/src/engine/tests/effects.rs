@@ -17,7 +17,7 @@ fn world() -> World {
     )
 }
 
-fn disk(serial: &str, gb: u64) -> DiskSpec {
+pub(super) fn disk(serial: &str, gb: u64) -> DiskSpec {
     DiskSpec {
         capacity_bytes: gb * GB,
         write_bw_gbps: 2.0,
@@ -74,6 +74,17 @@ fn allocate(
         command: c.clone(),
     };
     (c, d)
+}
+
+fn release(id: u64, alloc: u64) -> Command {
+    Command {
+        id,
+        node: 0,
+        kind: CommandKind::Release {
+            allocation_id: alloc,
+            disk: 0,
+        },
+    }
 }
 
 #[test]
@@ -151,14 +162,7 @@ fn confirm_then_expiry_release_and_retention() {
     assert_eq!(w.allocation(1).unwrap().state_name(), StateName::Allocated);
 
     let step = w.tick(T0 + 60);
-    let release = Command {
-        id: 2,
-        node: 0,
-        kind: CommandKind::Release {
-            allocation_id: 1,
-            disk: 0,
-        },
-    };
+    let release = release(2, 1);
     assert_eq!(
         step.effects,
         vec![
@@ -202,14 +206,7 @@ fn cancel_drops_the_unanswered_allocate_and_releases() {
     w.register(registration("n0", vec![disk("A", 100)], vec![]), T0);
     w.submit("r1".into(), request(10, 3600), Owner::default(), T0);
     let step = w.cancel(1, T0 + 5);
-    let release = Command {
-        id: 2,
-        node: 0,
-        kind: CommandKind::Release {
-            allocation_id: 1,
-            disk: 0,
-        },
-    };
+    let release = release(2, 1);
     assert_eq!(
         step.effects,
         vec![

@@ -10,110 +10,23 @@ mod effects;
 use super::{Engine, EngineConfig, EngineError, Owner};
 use crate::clock::ManualClock;
 use crate::comm::RecordingComm;
-use crate::lifecycle::NodeName;
 use crate::service::convert;
+use crate::service::wire::Wire;
 use crate::store::{MemoryStore, StateStore};
 use storalloc_core::{SchedulerConfig, StrategyKind};
 use storalloc_proto::v1::agent_command::Kind;
 use storalloc_proto::v1::{
-    node_request, AgentCommand, AllocateCommand, Allocation, Attachment, CommandResult,
-    DiskDescription, HeartbeatResponse, HeldAllocation, NodeDescription, NodeInfo, NodeRequest,
-    RegisterRequest, RegisterResponse, ReleaseCommand, ResultCode, StorageRequest, SubmitRequest,
-    SubmitResponse,
+    AgentCommand, AllocateCommand, Allocation, Attachment, CommandResult, DiskDescription,
+    HeldAllocation, NodeDescription, RegisterRequest, ReleaseCommand, ResultCode, StorageRequest,
+    SubmitRequest,
 };
 
 pub(super) const GB: u64 = 1_000_000_000;
 pub(super) const T0: i64 = 1_700_000_000;
 
-pub(super) type TestEngine = Engine<MemoryStore, RecordingComm, ManualClock>;
-
 /// The engine seen through the wire types, as the gRPC edge sees it: these
 /// tests check the engine and the edge's conversions together.
-pub(super) struct Pe(pub(super) TestEngine);
-
-impl Pe {
-    pub(super) fn submit(
-        &mut self,
-        r: SubmitRequest,
-        owner: Owner,
-    ) -> Result<SubmitResponse, EngineError> {
-        let (id, req) = convert::submission(r).map_err(EngineError::InvalidArgument)?;
-        let (a, duplicate) = self.0.submit(id, req, owner)?;
-        Ok(SubmitResponse {
-            allocation: Some(convert::allocation_to_proto(&a)),
-            duplicate,
-        })
-    }
-    pub(super) fn get(&self, id: u64) -> Result<Allocation, EngineError> {
-        self.0.get(id).map(|a| convert::allocation_to_proto(&a))
-    }
-    pub(super) fn list(&self, all: bool) -> Vec<Allocation> {
-        self.0
-            .list(all)
-            .iter()
-            .map(convert::allocation_to_proto)
-            .collect()
-    }
-    pub(super) fn cancel(&mut self, id: u64) -> Result<Allocation, EngineError> {
-        self.0.cancel(id).map(|a| convert::allocation_to_proto(&a))
-    }
-    pub(super) fn register(&mut self, r: RegisterRequest) -> Result<RegisterResponse, EngineError> {
-        let reg = convert::registration(r).map_err(EngineError::InvalidArgument)?;
-        let r = self.0.register(reg)?;
-        Ok(RegisterResponse {
-            node_id: r.node_id,
-            session_id: r.session_id,
-            heartbeat_interval_s: r.heartbeat_interval_s,
-            orphans: r.orphans,
-        })
-    }
-    pub(super) fn heartbeat(&mut self, s: &str) -> HeartbeatResponse {
-        HeartbeatResponse {
-            known: self.0.heartbeat(s),
-        }
-    }
-    pub(super) fn report_result(&mut self, r: CommandResult) -> Result<(), EngineError> {
-        let o = convert::outcome(&r).map_err(EngineError::InvalidArgument)?;
-        self.0.report_result(&r.session_id, r.command_id, o)
-    }
-    pub(super) fn node_infos(&mut self) -> Vec<NodeInfo> {
-        self.0.node_views().iter().map(convert::node_info).collect()
-    }
-    pub(super) fn drain_node(&mut self, r: &NodeRequest) -> Result<NodeInfo, EngineError> {
-        self.0.drain_node(&name(r)).map(|v| convert::node_info(&v))
-    }
-    pub(super) fn resume_node(&mut self, r: &NodeRequest) -> Result<NodeInfo, EngineError> {
-        self.0.resume_node(&name(r)).map(|v| convert::node_info(&v))
-    }
-    pub(super) fn open_commands(&mut self, s: &str) -> Result<(), EngineError> {
-        self.0.open_commands(s)
-    }
-    pub(super) fn watch(&mut self, id: Option<u64>) -> Result<(), EngineError> {
-        self.0.watch(id).map(|_| ())
-    }
-    pub(super) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::engine::Event> {
-        self.0.subscribe()
-    }
-    pub(super) fn commit(&mut self) -> Result<(), crate::store::StoreError> {
-        self.0.commit()
-    }
-    pub(super) fn tick(&mut self) {
-        self.0.tick()
-    }
-    pub(super) fn has_uncommitted(&self) -> bool {
-        self.0.has_uncommitted()
-    }
-    pub(super) fn check_invariants(&self) -> Result<(), storalloc_core::InvariantViolation> {
-        self.0.check_invariants()
-    }
-}
-
-fn name(r: &NodeRequest) -> NodeName {
-    match r.node.clone().expect("tests name a node") {
-        node_request::Node::Id(i) => NodeName::Id(i),
-        node_request::Node::Hostname(h) => NodeName::Hostname(h),
-    }
-}
+pub(super) type Pe = Wire<MemoryStore, RecordingComm, ManualClock>;
 
 pub(super) struct H {
     pub(super) e: Pe,
@@ -172,7 +85,7 @@ pub(super) fn harness_with(cfg: EngineConfig) -> H {
     let clock = ManualClock::new(T0);
     let e = Engine::open(store.clone(), comm.clone(), clock.clone(), cfg).unwrap();
     H {
-        e: Pe(e),
+        e: Wire(e),
         store,
         comm,
         clock,

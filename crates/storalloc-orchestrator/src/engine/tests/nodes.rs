@@ -107,17 +107,8 @@ fn registration_reconciles_held_storage() {
         h.e.get(kept.id).unwrap().state(),
         AllocationState::Allocated
     );
-    let outbox: Vec<u64> = h
-        .store
-        .clone()
-        .load()
-        .unwrap()
-        .outbox
-        .iter()
-        .map(|c| c.id)
-        .collect();
     assert_eq!(
-        outbox,
+        h.stored_outbox_ids(),
         vec![5],
         "the Release of the orphan is settled by the agent itself"
     );
