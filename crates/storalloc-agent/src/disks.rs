@@ -3,8 +3,8 @@
 //! run backend calls off the runtime's worker threads.
 
 use crate::backend::{AttachmentInfo, BackendError, BlockSpec, HeldBlock, StorageBackend};
+use crate::backend_dry_run::{DryRunBackend, DryRunNode};
 use crate::real_backends::{self, BackendSettings};
-use crate::simulate::{SimulateBackend, SimulatedNode};
 use std::path::Path;
 use std::sync::Arc;
 use storalloc_core::Node;
@@ -74,7 +74,7 @@ impl DiskBackends {
                 state_dir,
             )?))
         };
-        let sim_node = SimulatedNode {
+        let sim_node = DryRunNode {
             hostname: node.hostname.clone(),
             address: node_address(node),
             disk_capacities: node.disks.iter().map(|d| d.capacity.get()).collect(),
@@ -91,8 +91,8 @@ impl DiskBackends {
                 "simulate" => {
                     if sim.is_none() {
                         let b = match state_dir {
-                            Some(dir) => SimulateBackend::open(dir, sim_node.clone())?,
-                            None => SimulateBackend::in_memory(sim_node.clone()),
+                            Some(dir) => DryRunBackend::open(dir, sim_node.clone())?,
+                            None => DryRunBackend::in_memory(sim_node.clone()),
                         };
                         sim = Some(Arc::new(b));
                     }

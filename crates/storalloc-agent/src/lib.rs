@@ -8,6 +8,7 @@
 pub mod agent;
 mod atomic_file;
 pub mod backend;
+pub mod backend_dry_run;
 pub mod backend_fs;
 pub mod backend_nvmet;
 pub mod backoff;
@@ -22,10 +23,10 @@ pub mod orphans;
 pub mod real_backends;
 pub mod refusal;
 mod served_disks;
-pub mod simulate;
 
 pub use agent::{run, run_secure, run_signed, AgentError, AgentEvent, AgentOptions};
 pub use backend::{AttachmentInfo, BackendError, BlockSpec, HeldBlock, StorageBackend};
+pub use backend_dry_run::{DryRunBackend, DryRunNode};
 pub use backend_fs::{FsBackend, FsDisk};
 pub use backend_nvmet::{allocation_nqn, NvmetBackend, NvmetConfig, NvmetDisk, NvmetPort};
 pub use backoff::Backoff;
@@ -33,4 +34,3 @@ pub use disks::{DiskBackends, SetupError};
 pub use orphans::PendingOrphans;
 pub use real_backends::BackendSettings;
 pub use refusal::Refusal;
-pub use simulate::{SimulateBackend, SimulatedNode};

@@ -8,7 +8,7 @@ mod agent_support;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use storalloc_agent::{Backoff, SimulateBackend, SimulatedNode, StorageBackend};
+use storalloc_agent::{Backoff, DryRunBackend, DryRunNode, StorageBackend};
 use storalloc_proto::v1 as pb;
 use storalloc_proto::v1::agent_service_server::{AgentService, AgentServiceServer};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -100,8 +100,8 @@ async fn serve(fake: Fake, addr: SocketAddr) -> (SocketAddr, oneshot::Sender<()>
     (bound, tx)
 }
 
-fn sim_node() -> SimulatedNode {
-    SimulatedNode {
+fn sim_node() -> DryRunNode {
+    DryRunNode {
         hostname: "ault14".into(),
         address: "10.1.1.1".into(),
         disk_capacities: vec![1000 * GB, 2000 * GB],
@@ -110,14 +110,14 @@ fn sim_node() -> SimulatedNode {
 
 fn start_agent(
     addr: SocketAddr,
-    backend: Arc<SimulateBackend>,
+    backend: Arc<DryRunBackend>,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     start_agent_with_grace(addr, backend, Duration::ZERO)
 }
 
 fn start_agent_with_grace(
     addr: SocketAddr,
-    backend: Arc<SimulateBackend>,
+    backend: Arc<DryRunBackend>,
     orphan_grace: Duration,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let per_disk: Vec<Arc<dyn StorageBackend>> = vec![backend.clone(), backend];
@@ -180,8 +180,8 @@ async fn result_of(fake: &Fake, command_id: u64) -> pb::CommandResult {
 }
 
 /// A persisted simulate backend in `dir` already holding `blocks` (id, disk, GB).
-fn backend_holding(dir: &std::path::Path, blocks: &[(u64, u32, u64)]) -> Arc<SimulateBackend> {
-    let backend = Arc::new(SimulateBackend::open(dir, sim_node()).unwrap());
+fn backend_holding(dir: &std::path::Path, blocks: &[(u64, u32, u64)]) -> Arc<DryRunBackend> {
+    let backend = Arc::new(DryRunBackend::open(dir, sim_node()).unwrap());
     for &(id, disk, gb) in blocks {
         backend
             .apply(&storalloc_agent::conformance::spec(id, disk, gb))
@@ -269,7 +269,7 @@ async fn announces_holdings_executes_commands_and_answers_unknown_ones() {
     stop_agent(stop, agent).await;
 }
 
-fn held_ids(backend: &SimulateBackend) -> Vec<u64> {
+fn held_ids(backend: &DryRunBackend) -> Vec<u64> {
     backend
         .list_held()
         .unwrap()
@@ -306,7 +306,7 @@ async fn with_no_grace_period_orphans_are_released_right_after_registering() {
     })
     .await;
     // Persisted: a backend reopened over the same dir agrees.
-    let reopened = SimulateBackend::open(dir.path(), sim_node()).unwrap();
+    let reopened = DryRunBackend::open(dir.path(), sim_node()).unwrap();
     assert_eq!(reopened.list_held().unwrap().len(), 1);
     stop_agent(stop, agent).await;
 }
@@ -349,7 +349,7 @@ async fn an_orphan_claimed_by_an_allocate_is_kept_and_the_others_go_after_the_gr
     // 7 is past the grace period too, had it stayed an orphan.
     heartbeats_pass(&fake, 2).await;
     assert_eq!(held_ids(&backend), vec![7, 9]);
-    let reopened = SimulateBackend::open(dir.path(), sim_node()).unwrap();
+    let reopened = DryRunBackend::open(dir.path(), sim_node()).unwrap();
     assert_eq!(held_ids(&reopened), vec![7, 9]);
     stop_agent(stop, agent).await;
 }

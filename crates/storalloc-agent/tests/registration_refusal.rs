@@ -7,7 +7,7 @@ mod agent_support;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use storalloc_agent::{AgentError, Backoff, SimulateBackend, SimulatedNode, StorageBackend};
+use storalloc_agent::{AgentError, Backoff, DryRunBackend, DryRunNode, StorageBackend};
 use storalloc_proto::v1 as pb;
 use storalloc_proto::v1::agent_service_server::{AgentService, AgentServiceServer};
 use tokio::sync::watch;
@@ -67,13 +67,12 @@ async fn run_against(fake: Refuser) -> Result<(), AgentError> {
             .serve_with_incoming(TcpListenerStream::new(listener)),
     );
     let dir = tempfile::tempdir().unwrap();
-    let node = SimulatedNode {
+    let node = DryRunNode {
         hostname: "ault14".into(),
         address: "10.1.1.1".into(),
         disk_capacities: vec![1_000_000_000_000],
     };
-    let backend: Arc<dyn StorageBackend> =
-        Arc::new(SimulateBackend::open(dir.path(), node).unwrap());
+    let backend: Arc<dyn StorageBackend> = Arc::new(DryRunBackend::open(dir.path(), node).unwrap());
     let opts = agent_support::ault14_options(
         addr,
         vec![backend],

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use storalloc_core::{Bytes, Node, SchedulerConfig, StrategyKind, System};
-use storalloc_sim::{simulate, table, write_comparison, RunOptions, RunOutput, Workload};
+use storalloc_sim::{replay, table, write_comparison, RunOptions, RunOutput, Workload};
 use storalloc_traces::{CapacityFrom, DurationFrom, MappingOptions, ReadOptions};
 
 #[derive(Args)]
@@ -187,7 +187,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             progress: if progress { Some(&mut bar) } else { None },
         };
         let t = std::time::Instant::now();
-        let out = simulate(&system, &config, &workload, dir.as_deref(), opts)?;
+        let out = replay(&system, &config, &workload, dir.as_deref(), opts)?;
         tracing::info!(
             strategy = kind.name(),
             "simulated and wrote outputs in {:.2?}",

@@ -12,14 +12,14 @@ pub mod engine;
 pub mod input;
 pub mod metrics;
 pub mod output_yaml;
+pub mod replay;
 pub mod report;
 pub mod report_data;
 pub mod series;
-pub mod simulate;
 pub mod summary;
 
 pub use engine::{run, Outcome, Record, RunOptions, SimError};
 pub use input::{SimJob, Workload};
 pub use metrics::{DiskStats, Metrics, NodeStats};
-pub use simulate::{simulate, write_comparison, RunOutput};
+pub use replay::{replay, write_comparison, RunOutput};
 pub use summary::{table, Summary};

@@ -113,7 +113,7 @@ fn the_gantt_is_capped_to_the_first_allocations() {
     let dir = tempfile::tempdir().unwrap();
     let s = System::uniform(1, 2, Bytes::from_gb(10));
     let cfg = config(StrategyKind::WorstCase, None, false);
-    storalloc_sim::simulate(&s, &cfg, &w, Some(dir.path()), Default::default()).unwrap();
+    storalloc_sim::replay(&s, &cfg, &w, Some(dir.path()), Default::default()).unwrap();
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     let d = data(&html);
     let g = &d["gantt"];

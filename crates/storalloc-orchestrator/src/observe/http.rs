@@ -1,7 +1,7 @@
 //! The HTTP side: binds, routes, and the task that counts outcomes from the
 //! engine's events for `/metrics`.
 
-use super::{json, Metrics, CHARTS_JS, DASHBOARD_HTML};
+use super::{json, ServiceMetrics, CHARTS_JS, DASHBOARD_HTML};
 use crate::engine::Event as EngineEvent;
 use crate::service::client::{event_to_proto, status_to_proto};
 use crate::service::EngineHandle;
@@ -24,7 +24,7 @@ use tokio_stream::Stream;
 #[derive(Clone)]
 struct Ctx {
     engine: EngineHandle,
-    metrics: Metrics,
+    metrics: ServiceMetrics,
     /// Ends the event feeds, so a graceful shutdown is not held open.
     stop: watch::Receiver<bool>,
 }
@@ -89,7 +89,7 @@ pub async fn serve_http(addr: &str, engine: EngineHandle) -> Result<HttpServer, 
             path: "dashboard listener".into(),
             error,
         })?;
-    let metrics = Metrics::new(engine.submit_latency.clone());
+    let metrics = ServiceMetrics::new(engine.submit_latency.clone());
     let (replay, rx) = engine
         .try_call(|e| e.watch(None))
         .await
@@ -131,7 +131,7 @@ pub async fn serve_http(addr: &str, engine: EngineHandle) -> Result<HttpServer, 
 }
 
 async fn count_outcomes(
-    metrics: Metrics,
+    metrics: ServiceMetrics,
     mut rx: broadcast::Receiver<EngineEvent>,
     mut stop: watch::Receiver<bool>,
 ) {

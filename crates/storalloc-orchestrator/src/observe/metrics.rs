@@ -27,7 +27,7 @@ pub fn latency_histogram() -> Histogram {
 
 /// What persists between scrapes. Cheap to clone (shared state).
 #[derive(Clone)]
-pub struct Metrics {
+pub struct ServiceMetrics {
     requests: Family<Labels, Counter>,
     latency: Histogram,
     /// Last seen state of every unfinished allocation, so a state is
@@ -52,14 +52,14 @@ fn is_grant(s: AllocationState) -> bool {
     matches!(s, AllocationState::Granted | AllocationState::Allocated)
 }
 
-impl Metrics {
-    pub fn new(latency: Histogram) -> Metrics {
+impl ServiceMetrics {
+    pub fn new(latency: Histogram) -> ServiceMetrics {
         let requests = Family::<Labels, Counter>::default();
         for o in OUTCOMES {
             // Present from the start at 0, so rates work from the first scrape.
             let _ = requests.get_or_create(&vec![("outcome", o.to_string())]);
         }
-        Metrics {
+        ServiceMetrics {
             requests,
             latency,
             seen: Arc::default(),

@@ -11,7 +11,7 @@ mod metrics;
 pub mod terminal;
 
 pub use http::{serve_http, HttpServer};
-pub use metrics::{latency_histogram, Metrics, OUTCOMES};
+pub use metrics::{latency_histogram, ServiceMetrics, OUTCOMES};
 
 /// The chart builders (`window.StorallocCharts`), from `storalloc-charts`,
 /// which the simulator's report inlines too.

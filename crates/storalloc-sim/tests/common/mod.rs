@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use storalloc_core::{Bytes, SchedulerConfig, StrategyKind, System};
-use storalloc_sim::{simulate, RunOptions, RunOutput, Workload};
+use storalloc_sim::{replay, RunOptions, RunOutput, Workload};
 use storalloc_traces::{MappingOptions, ReadOptions};
 
 pub fn shared(rel: &str) -> PathBuf {
@@ -60,7 +60,7 @@ pub fn run_checked(
     w: &Workload,
     out: Option<&Path>,
 ) -> RunOutput {
-    simulate(
+    replay(
         system,
         cfg,
         w,

@@ -1,5 +1,5 @@
-//! The `simulate` backend, like the original's `--simulate`: nothing touches
-//! a disk. An allocation gets an NVMe-oF attachment whose NQN is derived from
+//! The dry-run backend (`backend: simulate`, `storalloc server --simulate`, as
+//! in the original): nothing touches a disk. An allocation gets an NVMe-oF attachment whose NQN is derived from
 //! the node, the allocation and the disk (UUID v5), so the same allocation
 //! always gets the same NQN, across restarts and re-sent commands.
 //!
@@ -19,15 +19,15 @@ pub const NVME_BASE_PORT: u32 = 4420;
 
 /// What the simulate backend needs to know about its node.
 #[derive(Debug, Clone)]
-pub struct SimulatedNode {
+pub struct DryRunNode {
     pub hostname: String,
     /// Address clients would attach to (the system file's `ipv4`).
     pub address: String,
     pub disk_capacities: Vec<u64>,
 }
 
-pub struct SimulateBackend {
-    node: SimulatedNode,
+pub struct DryRunBackend {
+    node: DryRunNode,
     file: Option<PathBuf>,
     held: Mutex<BTreeMap<(u64, u32), HeldBlock>>,
 }
@@ -38,10 +38,10 @@ struct StateFile {
     held: Vec<HeldBlock>,
 }
 
-impl SimulateBackend {
+impl DryRunBackend {
     /// A backend whose holdings live only in memory (benchmarks, demos).
-    pub fn in_memory(node: SimulatedNode) -> Self {
-        SimulateBackend {
+    pub fn in_memory(node: DryRunNode) -> Self {
+        DryRunBackend {
             node,
             file: None,
             held: Mutex::new(BTreeMap::new()),
@@ -49,7 +49,7 @@ impl SimulateBackend {
     }
 
     /// A backend persisted in `state_dir`, reloading what an earlier run held.
-    pub fn open(state_dir: &Path, node: SimulatedNode) -> Result<Self, BackendError> {
+    pub fn open(state_dir: &Path, node: DryRunNode) -> Result<Self, BackendError> {
         let file = state_dir.join(format!("simulate-{}.json", sanitize(&node.hostname)));
         let mut held = BTreeMap::new();
         match std::fs::read(&file) {
@@ -71,7 +71,7 @@ impl SimulateBackend {
                 })
             }
         }
-        Ok(SimulateBackend {
+        Ok(DryRunBackend {
             node,
             file: Some(file),
             held: Mutex::new(held),
@@ -129,7 +129,7 @@ fn sanitize(s: &str) -> String {
         .collect()
 }
 
-impl StorageBackend for SimulateBackend {
+impl StorageBackend for DryRunBackend {
     fn name(&self) -> &'static str {
         "simulate"
     }

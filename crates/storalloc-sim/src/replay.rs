@@ -35,7 +35,7 @@ fn write(path: &Path, text: &str) -> Result<(), SimError> {
 
 /// Replays `workload` once. With `out_dir`, writes `output.yml`,
 /// `usage.csv`, `disks.csv`, `nodes.csv` and `report.html` there.
-pub fn simulate(
+pub fn replay(
     system: &System,
     config: &SchedulerConfig,
     workload: &Workload,

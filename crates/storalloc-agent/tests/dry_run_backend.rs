@@ -3,18 +3,18 @@
 
 use std::path::Path;
 use storalloc_agent::conformance::spec;
-use storalloc_agent::{SimulateBackend, SimulatedNode, StorageBackend};
+use storalloc_agent::{DryRunBackend, DryRunNode, StorageBackend};
 
-fn node(name: &str) -> SimulatedNode {
-    SimulatedNode {
+fn node(name: &str) -> DryRunNode {
+    DryRunNode {
         hostname: name.into(),
         address: "10.0.0.7".into(),
         disk_capacities: vec![1_000_000_000_000, 2_000_000_000_000],
     }
 }
 
-fn persisted(dir: &Path) -> SimulateBackend {
-    SimulateBackend::open(dir, node("ault14")).unwrap()
+fn persisted(dir: &Path) -> DryRunBackend {
+    DryRunBackend::open(dir, node("ault14")).unwrap()
 }
 
 storalloc_agent::backend_conformance!(simulate, persisted);
@@ -25,7 +25,7 @@ fn nqn_is_deterministic_per_node_allocation_and_disk() {
     let a = persisted(d1.path()).apply(&spec(42, 1, 10)).unwrap();
     let b = persisted(d2.path()).apply(&spec(42, 1, 10)).unwrap();
     assert_eq!(a.nqn, b.nqn, "same node, allocation and disk: same NQN");
-    let other = SimulateBackend::in_memory(node("ault15"))
+    let other = DryRunBackend::in_memory(node("ault15"))
         .apply(&spec(42, 1, 10))
         .unwrap();
     assert_ne!(a.nqn, other.nqn, "another node gets another NQN");
@@ -38,7 +38,7 @@ fn nqn_is_deterministic_per_node_allocation_and_disk() {
 
 #[test]
 fn attachment_is_nvme_tcp_on_the_node_address_and_port_4420_plus_disk() {
-    let b = SimulateBackend::in_memory(node("n"));
+    let b = DryRunBackend::in_memory(node("n"));
     let a = b.apply(&spec(5, 1, 1)).unwrap();
     assert_eq!(a.kind, "nvme");
     assert_eq!(a.transport, "tcp");
@@ -52,7 +52,7 @@ fn attachment_is_nvme_tcp_on_the_node_address_and_port_4420_plus_disk() {
 
 #[test]
 fn a_changed_capacity_for_a_held_block_is_refused() {
-    let b = SimulateBackend::in_memory(node("n"));
+    let b = DryRunBackend::in_memory(node("n"));
     b.apply(&spec(5, 0, 1)).unwrap();
     let err = b.apply(&spec(5, 0, 2)).unwrap_err();
     assert!(err.to_string().contains("already held"), "{err}");
@@ -62,7 +62,7 @@ fn a_changed_capacity_for_a_held_block_is_refused() {
 fn a_corrupt_state_file_is_reported_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("simulate-ault14.json"), "{not json").unwrap();
-    let err = SimulateBackend::open(dir.path(), node("ault14"))
+    let err = DryRunBackend::open(dir.path(), node("ault14"))
         .err()
         .expect("corrupt file must not load");
     assert!(err.to_string().contains("simulate-ault14.json"), "{err}");
