@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use storalloc_core::DiskIdentity;
 
 /// The first NVMe-oF TCP service id; disk N is exported on 4420+N, as in the original.
 pub const NVME_BASE_PORT: u32 = 4420;
@@ -24,18 +25,47 @@ pub struct DryRunNode {
     /// Address clients would attach to (the system file's `ipv4`).
     pub address: String,
     pub disk_capacities: Vec<u64>,
+    /// Each disk's identity (`DiskIdentity::assign`), so what it holds
+    /// stays on the same disk when the system file reorders, adds or
+    /// removes disks. Empty: disks are known by their position.
+    pub disk_ids: Vec<DiskIdentity>,
+}
+
+impl DryRunNode {
+    fn id_of(&self, position: u32) -> DiskIdentity {
+        self.disk_ids
+            .get(position as usize)
+            .cloned()
+            .unwrap_or(DiskIdentity::Position(position))
+    }
+
+    fn position_of(&self, id: &DiskIdentity) -> Option<u32> {
+        (0..self.disk_capacities.len() as u32).find(|&p| &self.id_of(p) == id)
+    }
 }
 
 pub struct DryRunBackend {
     node: DryRunNode,
     file: Option<PathBuf>,
-    held: Mutex<BTreeMap<(u64, u32), HeldBlock>>,
+    /// By allocation and disk identity; a block's `disk` is the position
+    /// the disk had when it was created.
+    held: Mutex<BTreeMap<(u64, DiskIdentity), HeldBlock>>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct StateFile {
     hostname: String,
-    held: Vec<HeldBlock>,
+    held: Vec<StoredBlock>,
+}
+
+/// A held block as the state file keeps it. Files written before disks had
+/// identities lack `disk_id`: their blocks are on the disk at `disk`.
+#[derive(Serialize, Deserialize)]
+struct StoredBlock {
+    #[serde(flatten)]
+    block: HeldBlock,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    disk_id: Option<DiskIdentity>,
 }
 
 impl DryRunBackend {
@@ -59,8 +89,9 @@ impl DryRunBackend {
                         path: file.display().to_string(),
                         message: e.to_string(),
                     })?;
-                for h in state.held {
-                    held.insert((h.allocation_id, h.disk), h);
+                for StoredBlock { block, disk_id } in state.held {
+                    let id = disk_id.unwrap_or_else(|| node.id_of(block.disk));
+                    held.insert((block.allocation_id, id), block);
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -100,13 +131,19 @@ impl DryRunBackend {
         }
     }
 
-    fn persist(&self, held: &BTreeMap<(u64, u32), HeldBlock>) -> Result<(), BackendError> {
+    fn persist(&self, held: &BTreeMap<(u64, DiskIdentity), HeldBlock>) -> Result<(), BackendError> {
         let Some(file) = &self.file else {
             return Ok(());
         };
         let state = StateFile {
             hostname: self.node.hostname.clone(),
-            held: held.values().cloned().collect(),
+            held: held
+                .iter()
+                .map(|((_, id), b)| StoredBlock {
+                    block: b.clone(),
+                    disk_id: Some(id.clone()),
+                })
+                .collect(),
         };
         let bytes = serde_json::to_vec_pretty(&state).expect("plain data serialises");
         write_atomic(file, &bytes).map_err(|source| BackendError::Io {
@@ -153,7 +190,7 @@ impl StorageBackend for DryRunBackend {
             });
         }
         let mut held = self.held.lock().expect("poisoned");
-        let key = (spec.allocation_id, spec.disk);
+        let key = (spec.allocation_id, self.node.id_of(spec.disk));
         if let Some(h) = held.get(&key) {
             if h.capacity_bytes != spec.capacity_bytes {
                 return Err(BackendError::Conflict {
@@ -167,7 +204,7 @@ impl StorageBackend for DryRunBackend {
         }
         let attachment = self.attachment(spec.allocation_id, spec.disk);
         held.insert(
-            key,
+            key.clone(),
             HeldBlock {
                 allocation_id: spec.allocation_id,
                 disk: spec.disk,
@@ -184,22 +221,29 @@ impl StorageBackend for DryRunBackend {
 
     fn release(&self, allocation_id: u64, disk: u32) -> Result<(), BackendError> {
         let mut held = self.held.lock().expect("poisoned");
-        if let Some(old) = held.remove(&(allocation_id, disk)) {
+        let key = (allocation_id, self.node.id_of(disk));
+        if let Some(old) = held.remove(&key) {
             if let Err(e) = self.persist(&held) {
-                held.insert((allocation_id, disk), old);
+                held.insert(key, old);
                 return Err(e);
             }
         }
         Ok(())
     }
 
+    /// What it holds on the disks the node lists now, at their current
+    /// positions; blocks on a disk no longer listed are kept, unreported,
+    /// until the disk is back.
     fn list_held(&self) -> Result<Vec<HeldBlock>, BackendError> {
         Ok(self
             .held
             .lock()
             .expect("poisoned")
-            .values()
-            .cloned()
+            .iter()
+            .filter_map(|((_, id), b)| {
+                let disk = self.node.position_of(id)?;
+                Some(HeldBlock { disk, ..b.clone() })
+            })
             .collect())
     }
 }

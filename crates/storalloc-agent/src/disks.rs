@@ -78,6 +78,11 @@ impl DiskBackends {
             hostname: node.hostname.clone(),
             address: node_address(node),
             disk_capacities: node.disks.iter().map(|d| d.capacity.get()).collect(),
+            disk_ids: storalloc_core::DiskIdentity::assign(
+                node.disks
+                    .iter()
+                    .map(|d| (d.serial.as_str(), d.block_device.as_str())),
+            ),
         };
         let mut sim: Option<Arc<dyn StorageBackend>> = None;
         let mut per_disk = Vec::with_capacity(node.disks.len());

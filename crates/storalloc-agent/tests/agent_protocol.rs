@@ -105,6 +105,7 @@ fn sim_node() -> DryRunNode {
         hostname: "ault14".into(),
         address: "10.1.1.1".into(),
         disk_capacities: vec![1000 * GB, 2000 * GB],
+        disk_ids: vec![],
     }
 }
 

@@ -10,6 +10,7 @@ fn node(name: &str) -> DryRunNode {
         hostname: name.into(),
         address: "10.0.0.7".into(),
         disk_capacities: vec![1_000_000_000_000, 2_000_000_000_000],
+        disk_ids: vec![],
     }
 }
 
@@ -132,4 +133,48 @@ mod persistence {
             }
         }
     }
+}
+
+#[test]
+fn held_storage_follows_its_disk_when_the_system_file_changes() {
+    use storalloc_core::DiskIdentity;
+    let dir = tempfile::tempdir().unwrap();
+    let with = |serials: &[&str]| DryRunNode {
+        hostname: "n".into(),
+        address: "10.0.0.7".into(),
+        disk_capacities: vec![1_000_000_000_000; serials.len()],
+        disk_ids: serials
+            .iter()
+            .map(|s| DiskIdentity::Serial(s.to_string()))
+            .collect(),
+    };
+    let b = DryRunBackend::open(dir.path(), with(&["A", "B", "C"])).unwrap();
+    b.apply(&spec(1, 0, 10)).unwrap(); // on A
+    b.apply(&spec(2, 2, 10)).unwrap(); // on C
+    drop(b);
+    // C is listed first now, A last, B is gone, D is new.
+    let b = DryRunBackend::open(dir.path(), with(&["C", "D", "A"])).unwrap();
+    let mut held: Vec<(u64, u32)> = b
+        .list_held()
+        .unwrap()
+        .iter()
+        .map(|h| (h.allocation_id, h.disk))
+        .collect();
+    held.sort();
+    assert_eq!(
+        held,
+        vec![(1, 2), (2, 0)],
+        "reported at the disks' new positions"
+    );
+    b.release(2, 0).unwrap();
+    drop(b);
+    // B comes back: nothing was on it; allocation 2 was released from C.
+    let b = DryRunBackend::open(dir.path(), with(&["A", "B", "C"])).unwrap();
+    let held: Vec<(u64, u32)> = b
+        .list_held()
+        .unwrap()
+        .iter()
+        .map(|h| (h.allocation_id, h.disk))
+        .collect();
+    assert_eq!(held, vec![(1, 0)]);
 }

@@ -71,6 +71,7 @@ async fn run_against(fake: Refuser) -> Result<(), AgentError> {
         hostname: "ault14".into(),
         address: "10.1.1.1".into(),
         disk_capacities: vec![1_000_000_000_000],
+        disk_ids: vec![],
     };
     let backend: Arc<dyn StorageBackend> = Arc::new(DryRunBackend::open(dir.path(), node).unwrap());
     let opts = agent_support::ault14_options(

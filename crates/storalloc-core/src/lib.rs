@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod decision;
+pub mod disk_identity;
 pub mod explain;
 mod free_index;
 mod placement;
@@ -19,6 +20,7 @@ pub mod units;
 
 pub use calendar::DiskCalendar;
 pub use decision::{Allocation, Decision, Grant, Placement, Refusal, RefusalReason};
+pub use disk_identity::DiskIdentity;
 pub use request::{AllocId, Request, RequestError};
 pub use scheduler::{CoreError, InvariantViolation, Scheduler, SchedulerConfig};
 pub use strategy::{StrategyKind, UnknownStrategy};

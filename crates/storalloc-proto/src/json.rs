@@ -98,6 +98,8 @@ pub fn disk_usage(u: &pb::DiskUsage) -> Value {
         "free_bytes": u.capacity_bytes.saturating_sub(u.used_bytes),
         "allocations": u.allocations,
         "medium": u.medium,
+        "position": u.position,
+        "identity": u.identity,
     })
 }
 

@@ -74,7 +74,7 @@ impl World {
             hostname: reg.hostname.clone(),
             address: reg.address.clone(),
             network_bw_gbps: reg.network_bw_gbps,
-            disks: DiskIdentity::assign(&reg.disks)
+            disks: crate::model::node::identities(&reg.disks)
                 .into_iter()
                 .zip(&reg.disks)
                 .enumerate()

@@ -5,52 +5,15 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What makes a disk the same disk across agent restarts: its serial,
-/// else its block device, else (for files that name neither) its position.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DiskIdentity {
-    Serial(String),
-    Device(String),
-    Position(u32),
-}
+pub use storalloc_core::DiskIdentity;
 
-impl DiskIdentity {
-    /// Each disk's identity in a node's list: its serial when no other disk
-    /// of the node has the same, else its block device likewise, else its
-    /// position (some system files copy one serial onto every disk).
-    pub fn assign(specs: &[DiskSpec]) -> Vec<DiskIdentity> {
-        let mut serials: std::collections::HashMap<&str, usize> = Default::default();
-        let mut devices: std::collections::HashMap<&str, usize> = Default::default();
-        for s in specs {
-            *serials.entry(s.serial.trim()).or_default() += 1;
-            *devices.entry(s.block_device.trim()).or_default() += 1;
-        }
+/// The identities of a node's disk specs, in list order.
+pub fn identities(specs: &[DiskSpec]) -> Vec<DiskIdentity> {
+    DiskIdentity::assign(
         specs
             .iter()
-            .enumerate()
-            .map(|(i, spec)| {
-                let (serial, device) = (spec.serial.trim(), spec.block_device.trim());
-                if !serial.is_empty() && serials[serial] == 1 {
-                    DiskIdentity::Serial(spec.serial.clone())
-                } else if !device.is_empty() && devices[device] == 1 {
-                    DiskIdentity::Device(spec.block_device.clone())
-                } else {
-                    DiskIdentity::Position(i as u32)
-                }
-            })
-            .collect()
-    }
-}
-
-impl std::fmt::Display for DiskIdentity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DiskIdentity::Serial(s) => write!(f, "serial {s}"),
-            DiskIdentity::Device(d) => write!(f, "device {d}"),
-            DiskIdentity::Position(p) => write!(f, "position {p}"),
-        }
-    }
+            .map(|s| (s.serial.as_str(), s.block_device.as_str())),
+    )
 }
 
 /// A disk as its agent describes it.

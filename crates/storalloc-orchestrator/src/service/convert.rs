@@ -3,9 +3,8 @@
 
 use crate::lifecycle::{CommandOutcome, DiskUse, Held, NodeState, NodeView, Registration};
 use crate::model::{
-    AllocState, AllocationRecord, Attachment, Command, CommandKind, DiskIdentity, DiskSlot,
-    DiskSpec, Dispatch, Grant, NodeRecord, Owner, PlacementRecord, StateName, StorageRequest,
-    Transition,
+    AllocState, AllocationRecord, Attachment, Command, CommandKind, DiskSlot, DiskSpec, Dispatch,
+    Grant, NodeRecord, Owner, PlacementRecord, StateName, StorageRequest, Transition,
 };
 use storalloc_proto::v1 as pb;
 
@@ -283,7 +282,7 @@ pub fn node_from_stored_v1(id: u32, drained: bool, d: pb::NodeDescription) -> No
         network_bw_gbps: d.network_bw_gbps,
         disks: {
             let specs: Vec<DiskSpec> = d.disks.into_iter().map(disk_from_proto).collect();
-            DiskIdentity::assign(&specs)
+            crate::model::node::identities(&specs)
                 .into_iter()
                 .zip(specs)
                 .enumerate()
