@@ -185,6 +185,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         let opts = RunOptions {
             check_invariants: args.check_invariants,
             progress: if progress { Some(&mut bar) } else { None },
+            on_decision: None,
         };
         let t = std::time::Instant::now();
         let out = replay(&system, &config, &workload, dir.as_deref(), opts)?;

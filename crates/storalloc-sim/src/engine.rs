@@ -56,6 +56,9 @@ pub enum SimError {
     },
 }
 
+/// Called with a request's index and the scheduler's whole decision.
+pub type DecisionSink<'a> = &'a mut dyn FnMut(usize, &Decision);
+
 /// How the run is watched.
 #[derive(Default)]
 pub struct RunOptions<'a> {
@@ -64,6 +67,10 @@ pub struct RunOptions<'a> {
     pub check_invariants: bool,
     /// Called with (requests done, total) now and then.
     pub progress: Option<&'a mut dyn FnMut(usize, usize)>,
+    /// Called with each request's index and the scheduler's whole decision
+    /// (explanation included), which the [`Record`] keeps only in part:
+    /// for comparing decisions with another caller of the core.
+    pub on_decision: Option<DecisionSink<'a>>,
 }
 
 /// Replays `workload` on `system` under `config`.
@@ -131,6 +138,9 @@ pub fn run(
             },
         };
         rec.outcomes.push(outcome);
+        if let Some(f) = opts.on_decision.as_mut() {
+            f(i, &decision);
+        }
         check(&sched, i, now)?;
         if let Some(p) = opts.progress.as_mut() {
             if i % step == 0 {

@@ -67,7 +67,7 @@ pub fn run_checked(
         out,
         RunOptions {
             check_invariants: true,
-            progress: None,
+            ..RunOptions::default()
         },
     )
     .unwrap_or_else(|e| panic!("{}: {e}", cfg.strategy))
