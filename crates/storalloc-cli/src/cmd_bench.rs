@@ -1,11 +1,12 @@
 //! `storalloc bench`: N concurrent clients submit over gRPC to a local
 //! orchestrator (in this process, durable SQLite commits) whose simulated
 //! system has many nodes; prints grants per second and submit latency.
+//! `storalloc bench retention` is in `cmd_bench_retention`.
 
 use crate::cmd_demo::start_local;
 use crate::orchestrator_args::runtime;
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use storalloc_client::v1 as pb;
@@ -15,7 +16,11 @@ use storalloc_core::{
 };
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    /// Without a subcommand, the grants/s benchmark below.
+    #[command(subcommand)]
+    pub what: Option<BenchCmd>,
     /// Concurrent clients, each with its own connection.
     #[arg(long, default_value_t = 32)]
     pub clients: usize,
@@ -49,6 +54,13 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// Finish many allocations in the engine (no gRPC) and show that RSS,
+    /// `status` latency and the `/api/state` size do not grow with them.
+    Retention(crate::cmd_bench_retention::RetentionArgs),
+}
+
 fn bench_system(nodes: usize, disks: usize, capacity: Bytes) -> System {
     System {
         nodes: (0..nodes)
@@ -80,7 +92,10 @@ struct Outcome {
     elapsed: Duration,
 }
 
-pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut a: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(BenchCmd::Retention(r)) = a.what.take() {
+        return crate::cmd_bench_retention::run(r);
+    }
     anyhow::ensure!(
         a.clients > 0 && a.requests > 0 && a.nodes > 0 && a.disks_per_node > 0,
         "--clients, --requests, --nodes and --disks-per-node must be positive"

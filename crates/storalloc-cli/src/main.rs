@@ -2,6 +2,7 @@
 //! this file only wires them together and sets up logging.
 
 mod cmd_bench;
+mod cmd_bench_retention;
 mod cmd_cancel;
 mod cmd_client;
 mod cmd_config;

@@ -39,3 +39,28 @@ fn the_database_uses_wal_and_full_sync() {
     assert_eq!(store.journal_mode().unwrap(), "wal");
     assert_eq!(store.synchronous().unwrap(), 2, "FULL");
 }
+
+#[test]
+fn history_len_counts_the_archived_rows() {
+    use storalloc_orchestrator::model::StateName;
+    use storalloc_orchestrator::store::conformance::allocation;
+    use storalloc_orchestrator::store::Batch;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.history_len().unwrap(), 0);
+    let ended = |i: u64| allocation(i, &format!("r{i}"), StateName::Ended);
+    store
+        .commit(&Batch {
+            allocations: (1..=5).map(ended).collect(),
+            ..Batch::default()
+        })
+        .unwrap();
+    store
+        .commit(&Batch {
+            archived: (1..=3).map(ended).collect(),
+            keep_history: true,
+            ..Batch::default()
+        })
+        .unwrap();
+    assert_eq!(store.history_len().unwrap(), 3);
+}

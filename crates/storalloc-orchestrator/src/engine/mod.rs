@@ -135,6 +135,12 @@ impl<S: StateStore, A: AgentComm, C: Clock> Engine<S, A, C> {
         self.world.config()
     }
 
+    /// The state store, for reads outside the lifecycle (a benchmark counts
+    /// the history table's rows).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     /// How many clock jumps were seen since start.
     pub fn clock_alerts(&self) -> u64 {
         self.clock_alerts

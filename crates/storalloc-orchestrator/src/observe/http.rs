@@ -163,17 +163,7 @@ fn unavailable(e: tonic::Status) -> Response {
 }
 
 async fn state_json(engine: &EngineHandle) -> Result<String, tonic::Status> {
-    engine
-        .call(|e| {
-            let status = status_to_proto(&e.status());
-            let all: Vec<_> = e
-                .list(true)
-                .iter()
-                .map(crate::service::convert::allocation_to_proto)
-                .collect();
-            json::state(status.now_unix, &status.strategy, &status.nodes, &all).to_string()
-        })
-        .await
+    engine.call(json::engine_state).await
 }
 
 async fn index(State(ctx): State<Ctx>) -> Response {

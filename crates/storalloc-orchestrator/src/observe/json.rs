@@ -2,6 +2,12 @@
 //! now, and allocations (live ones and the most recent finished ones) with
 //! their placements. prost types have no serde, so the mapping is by hand.
 
+use crate::clock::Clock;
+use crate::comm::AgentComm;
+use crate::engine::Engine;
+use crate::service::convert::allocation_to_proto;
+use crate::service::status_to_proto;
+use crate::store::StateStore;
 use serde_json::{json, Value};
 use storalloc_proto::json::disk_usage;
 use storalloc_proto::v1::{Allocation, NodeInfo};
@@ -68,4 +74,12 @@ pub fn state(now: i64, strategy: &str, nodes: &[NodeInfo], all: &[Allocation]) -
         "nodes": nodes.iter().map(node).collect::<Vec<_>>(),
         "allocations": shown.into_iter().map(allocation).collect::<Vec<_>>(),
     })
+}
+
+/// The `/api/state` document of `e`, exactly as the dashboard serves it
+/// (public so `storalloc bench retention` measures the real thing).
+pub fn engine_state<S: StateStore, A: AgentComm, C: Clock>(e: &mut Engine<S, A, C>) -> String {
+    let status = status_to_proto(&e.status());
+    let all: Vec<Allocation> = e.list(true).iter().map(allocation_to_proto).collect();
+    state(status.now_unix, &status.strategy, &status.nodes, &all).to_string()
 }

@@ -217,6 +217,14 @@ impl SqliteStore {
             .map_err(|e| self.sql_err(e))
     }
 
+    /// How many allocations the history table holds.
+    pub fn history_len(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM history", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| self.sql_err(e))
+    }
+
     fn sql_err(&self, error: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.display().to_string(),
