@@ -1,5 +1,6 @@
-//! Compiles proto/storalloc/v1/*.proto with protox (pure Rust), so building
-//! needs no system `protoc`.
+//! Compiles proto/storalloc/v1/*.proto (the API) and
+//! proto/storalloc/store/v2/*.proto (the orchestrator's stored records) with
+//! protox (pure Rust), so building needs no system `protoc`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
@@ -7,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/storalloc/v1/client.proto",
         "proto/storalloc/v1/agent.proto",
         "proto/storalloc/v1/admin.proto",
+        "proto/storalloc/store/v2/records.proto",
     ];
     for f in &files {
         println!("cargo:rerun-if-changed={f}");

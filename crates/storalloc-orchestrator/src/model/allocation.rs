@@ -3,42 +3,31 @@
 //! checks an optional field "elsewhere".
 
 use super::request::StorageRequest;
-use serde::{Deserialize, Serialize};
 
 /// Who submitted a request: recorded and passed on to agents for file
 /// ownership.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Owner {
     pub uid: u32,
     pub gid: u32,
 }
 
 /// How a client reaches one placement's storage, as its agent reported it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attachment {
     /// `directory`, `nvmeof` or `simulated`.
     pub kind: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub nqn: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub transport: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub address: String,
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub port: u32,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub connect_command: String,
-}
-
-fn is_zero(v: &u32) -> bool {
-    *v == 0
 }
 
 /// One block of a grant on one disk. `disk` is the node's disk slot (see
 /// `NodeRecord`), stable across agent restarts and system-file changes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlacementRecord {
     pub node: u32,
     pub disk: u32,
@@ -46,12 +35,11 @@ pub struct PlacementRecord {
     /// The node's hostname when it was granted, for display.
     pub hostname: String,
     /// Set once the agent confirmed the storage exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
 }
 
 /// Where and when the scheduler placed an allocation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Grant {
     pub start_unix: i64,
     pub end_unix: i64,
@@ -84,8 +72,7 @@ impl Grant {
 }
 
 /// An allocation's state and what it carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum AllocState {
     /// Received, waiting for a storage node to be up.
     Pending,
@@ -107,7 +94,6 @@ pub enum AllocState {
     },
     /// A server could not create the storage; capacity was returned.
     Failed {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         grant: Option<Grant>,
     },
     /// Its time ran out; the storage was released.
@@ -115,14 +101,12 @@ pub enum AllocState {
         grant: Grant,
     },
     Cancelled {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         grant: Option<Grant>,
     },
 }
 
 /// A state's name without its data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StateName {
     Pending,
     Granted,
@@ -216,13 +200,13 @@ impl AllocState {
 }
 
 /// One step of an allocation's life.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     pub at_unix: i64,
     pub state: StateName,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AllocationRecord {
     pub id: u64,
     /// The client's idempotency key, unique per orchestrator.
@@ -230,15 +214,12 @@ pub struct AllocationRecord {
     pub owner: Owner,
     pub request: StorageRequest,
     pub submitted_unix: i64,
-    #[serde(flatten)]
     pub state: AllocState,
     /// Why it is in its state, for people.
     pub explanation: String,
     /// A node it uses is DOWN.
-    #[serde(default)]
     pub degraded: bool,
     /// Every state it went through, oldest first.
-    #[serde(default)]
     pub history: Vec<Transition>,
 }
 

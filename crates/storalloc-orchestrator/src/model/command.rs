@@ -3,10 +3,8 @@
 //! when sent ([`Dispatch`]).
 
 use super::allocation::Owner;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum CommandKind {
     Allocate {
         allocation_id: u64,
@@ -15,7 +13,6 @@ pub enum CommandKind {
         start_unix: i64,
         end_unix: i64,
         owner: Owner,
-        #[serde(default)]
         host_nqns: Vec<String>,
     },
     Release {
@@ -43,7 +40,7 @@ impl CommandKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Command {
     pub id: u64,
     pub node: u32,

@@ -3,8 +3,6 @@
 //! agent reports by the disk's identity, never by its position in the
 //! system file, so reordering, adding or removing disks moves no data.
 
-use serde::{Deserialize, Serialize};
-
 pub use storalloc_core::DiskIdentity;
 
 /// The identities of a node's disk specs, in list order.
@@ -17,33 +15,24 @@ pub fn identities(specs: &[DiskSpec]) -> Vec<DiskIdentity> {
 }
 
 /// A disk as its agent describes it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DiskSpec {
     pub capacity_bytes: u64,
     pub write_bw_gbps: f64,
     pub read_bw_gbps: f64,
-    #[serde(default)]
     pub vendor: String,
-    #[serde(default)]
     pub model: String,
-    #[serde(default)]
     pub serial: String,
-    #[serde(default)]
     pub block_device: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub medium: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
-    #[serde(default)]
     pub backend: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mount: Option<String>,
 }
 
 /// One disk slot of a node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DiskSlot {
     pub identity: DiskIdentity,
     pub spec: DiskSpec,
@@ -52,7 +41,7 @@ pub struct DiskSlot {
     pub position: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeRecord {
     pub id: u32,
     pub hostname: String,

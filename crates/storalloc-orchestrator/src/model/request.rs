@@ -1,30 +1,21 @@
 //! What a user asked for, as the engine keeps it: never optional, checked
 //! once at the edge (`crate::validate`).
 
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use storalloc_core::{Bandwidth, Bytes, Request, TimeSpan, Timestamp};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StorageRequest {
     pub capacity_bytes: u64,
     pub duration_s: u64,
     /// The earliest start; `None` is "as soon as possible".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_unix: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_delay_s: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_gbps: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub medium: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_size_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_nqns: Vec<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
 

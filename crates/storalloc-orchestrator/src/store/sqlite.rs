@@ -1,6 +1,6 @@
 //! The SQLite state store: one database file under the state directory, in
 //! WAL mode with `synchronous=FULL`, so a commit is on disk when it returns.
-//! Records are stored in the versioned encoding of `model::encoding`; the
+//! Records are stored in the schema of `model::encoding` (protobuf); the
 //! columns beside them exist for the uniqueness constraints and queries.
 //! A database written by release 0.1.0 (schema 1, protobuf records) is
 //! migrated in one transaction when opened.
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// The file name inside the state directory.
 pub const DB_FILE: &str = "state.sqlite3";
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = encoding::SCHEMA;
 /// Free space the state directory needs at start: the write-ahead log is
 /// checkpointed every [`WAL_CHECKPOINT_PAGES`] pages (about 400 KB), and a
 /// checkpoint or recovery needs about as much again.
